@@ -1,0 +1,41 @@
+# Channel Analytics: every target creates .venv itself.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test serve aggregate lint format openapi docs bench build deploy clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP) ## the whole main job on the embedded defaults
+	$(BIN)/python -m tools.demo
+
+test: $(STAMP) ## the whole suite, Firestore emulator included (pytest exit 5 = nothing collected = failure)
+	@$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests - the suite is misconfigured" >&2; fi; \
+	exit $$status
+
+serve: $(STAMP) ## the local stack: ingest :8081, providers :8082, aggregate :8083
+	$(BIN)/python -m tools.serve
+
+aggregate: $(STAMP) ## one aggregation run on the configured store and warehouse
+	$(BIN)/python -m tools.aggregate
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+openapi: $(STAMP) ## regenerate the committed OpenAPI and JSON Schema documents
+	$(BIN)/python -m shared.openapi.spec
+
+clean:
+	rm -rf $(VENV) .local build

@@ -1,0 +1,1 @@
+"""Channel Analytics: the package every function imports (schema, KPIs, stores, warehouse, auth)."""

@@ -1,0 +1,1 @@
+"""Credentials: provider API keys (hashed at rest) and the operator token."""

@@ -1,0 +1,1 @@
+"""The route table of each HTTP function: where an endpoint lives."""

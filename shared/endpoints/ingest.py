@@ -1,0 +1,43 @@
+"""Routes of ``functions/ingest`` (providers, ``Authorization: Bearer <apiKey>``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.http.api import Api, Call, Route
+from shared.http.body import read_json, require_object
+from shared.ingest.activities import log_activities
+from shared.ingest.conversations import register_conversation
+from shared.ingest.events import log_events
+from shared.openapi.spec import openapi_document
+from shared.providers.event_definitions import list_definitions
+
+
+def post_conversation(call: Call) -> tuple[int, Any]:
+    body = require_object(read_json(call.request, call.settings.max_body_bytes))
+    return register_conversation(call.store, call.provider, body, call.now)
+
+
+def post_events(call: Call) -> tuple[int, Any]:
+    body = read_json(call.request, call.settings.max_body_bytes)
+    return 200, log_events(call.store, call.provider, body, call.now)
+
+
+def post_activities(call: Call) -> tuple[int, Any]:
+    body = read_json(call.request, call.settings.max_body_bytes)
+    return 200, log_activities(call.store, call.provider, body, call.now)
+
+
+def get_event_definitions(call: Call) -> tuple[int, Any]:
+    items = list_definitions(call.store, call.provider.provider_id)
+    return 200, {"items": [d.model_dump(by_alias=True) for d in items]}
+
+
+ROUTES = [
+    Route("POST", "/v1/conversations", post_conversation, "provider", needs_analytics=True),
+    Route("POST", "/v1/events", post_events, "provider", needs_analytics=True),
+    Route("POST", "/v1/activities", post_activities, "provider", needs_analytics=True),
+    Route("GET", "/v1/event-definitions", get_event_definitions, "provider"),
+]
+
+api = Api("ingest", ROUTES, lambda: openapi_document("ingest"))

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the functions: routing, JSON bodies, errors, headers."""

@@ -1,0 +1,164 @@
+"""A small router for one HTTP function: match, authenticate, call, render — and never leak a 500
+for something the client sent.
+
+Each function's ``main.py`` builds one ``Api`` and hands it the Flask request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from flask import Request, Response
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from shared.auth.guard import authenticate_admin, authenticate_provider
+from shared.config import Settings, settings
+from shared.errors import ApiError, validation_details
+from shared.store import store_for
+from shared.store.errors import StoreUnavailable
+from shared.store.port import Store
+from shared.store.records import Provider
+
+log = logging.getLogger("channel_analytics.http")
+
+Auth = Literal["public", "provider", "admin"]
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "X-Frame-Options": "DENY",
+}
+
+
+@dataclass
+class Call:
+    """What a handler gets: the request, the store, settings, the clock and the caller."""
+
+    request: Request
+    store: Store
+    settings: Settings
+    now: datetime
+    provider: Provider | None = None
+    actor: str = "anonymous"
+    args: dict[str, str] = field(default_factory=dict)
+
+    def query_int(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.request.args.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ApiError(400, "invalid_query", f"query parameter {name!r} must be an integer") from exc
+        if not low <= value <= high:
+            raise ApiError(400, "invalid_query", f"query parameter {name!r} must be in {low}..{high}")
+        return value
+
+
+Handler = Callable[..., tuple[int, Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    rule: str
+    handler: Handler
+    auth: Auth
+    needs_analytics: bool = False
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(body, BaseModel):
+        text = body.model_dump_json(by_alias=True)
+    else:
+        text = json.dumps(body, separators=(",", ":"), default=str)
+    resp = Response(text, status=status, mimetype="application/json")
+    for key, value in {**SECURITY_HEADERS, **(headers or {})}.items():
+        resp.headers[key] = value
+    return resp
+
+
+def error_response(err: ApiError) -> Response:
+    return json_response(err.status, err.body(), err.headers)
+
+
+class Api:
+    def __init__(self, name: str, routes: list[Route], openapi: Callable[[], dict[str, Any]]):
+        self.name = name
+        self._routes = {f"{r.method} {r.rule}": r for r in routes}
+        self._map = Map(
+            [Rule(r.rule, methods=[r.method], endpoint=f"{r.method} {r.rule}") for r in routes]
+            + [
+                Rule("/openapi.json", methods=["GET"], endpoint="openapi"),
+                Rule("/healthz", methods=["GET"], endpoint="health"),
+            ],
+            strict_slashes=False,
+        )
+        self._openapi = openapi
+
+    def __call__(self, request: Request) -> Response:
+        try:
+            return self._dispatch(request)
+        except ApiError as err:
+            return error_response(err)
+        except ValidationError as exc:
+            return error_response(
+                ApiError(422, "validation_failed", "the body has invalid fields", validation_details(exc))
+            )
+        except StoreUnavailable as exc:
+            log.warning("store unavailable: %s", exc)
+            return error_response(
+                ApiError(
+                    503,
+                    "store_unavailable",
+                    "the operational store is unavailable; retry the same request later",
+                    headers={"Retry-After": str(exc.retry_after)},
+                )
+            )
+        except Exception:  # a bug of ours: log it, and never send a stack trace to the client
+            log.exception("unhandled error in %s", self.name)
+            return error_response(ApiError(500, "internal_error", "an internal error occurred"))
+
+    def _dispatch(self, request: Request) -> Response:
+        adapter = self._map.bind("localhost", path_info=request.path, default_method="GET")
+        try:
+            endpoint, args = adapter.match(request.path, method=request.method)
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.valid_methods or []))
+            raise ApiError(
+                405, "method_not_allowed", f"{request.method} is not allowed here", headers={"Allow": allowed}
+            ) from exc
+        except NotFound as exc:
+            raise ApiError(404, "route_not_found", f"no route for {request.method} {request.path}") from exc
+        if endpoint == "openapi":
+            return json_response(200, self._openapi(), {"Cache-Control": "public, max-age=300"})
+        if endpoint == "health":
+            return json_response(200, {"status": "ok", "function": self.name})
+        route = self._routes[endpoint]
+        cfg = settings()
+        store = store_for(cfg.store_url)
+        call = Call(request=request, store=store, settings=cfg, now=datetime.now(UTC), args=args)
+        if route.auth == "provider":
+            call.provider = authenticate_provider(request, store, cfg, call.now)
+            call.actor = f"provider:{call.provider.provider_id}"
+            if route.needs_analytics and not call.provider.enable_analytics:
+                raise ApiError(
+                    403,
+                    "analytics_disabled",
+                    f"analytics is switched off for provider {call.provider.provider_id!r}; "
+                    "an operator can switch it on",
+                )
+        elif route.auth == "admin":
+            call.actor = authenticate_admin(request, cfg)
+        status, body = route.handler(call, **args)
+        return json_response(status, body)

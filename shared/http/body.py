@@ -1,0 +1,76 @@
+"""Reading a JSON request body safely: type, size, encoding, duplicate keys, NaN, nesting."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Request
+
+from shared.errors import ApiError
+
+_MAX_DEPTH = 32
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ApiError(400, "duplicate_json_key", f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ApiError(400, "malformed_json", f"{name} is not valid JSON")
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > _MAX_DEPTH:
+        raise ApiError(400, "json_too_deep", f"the body nests deeper than {_MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for v in value.values():
+            _depth(v, level + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _depth(v, level + 1)
+    return level
+
+
+def read_json(request: Request, max_bytes: int) -> Any:
+    """The parsed body, or an ``ApiError`` naming exactly what is wrong with it."""
+    mimetype = (request.mimetype or "").lower()
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise ApiError(415, "unsupported_charset", "the body must be UTF-8 encoded")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise ApiError(413, "body_too_large", f"the body exceeds {max_bytes} bytes")
+    raw = request.stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise ApiError(413, "body_too_large", f"the body exceeds {max_bytes} bytes")
+    if not raw:
+        raise ApiError(400, "empty_body", "the request has no body")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "invalid_utf8", f"the body is not valid UTF-8 (byte {exc.start})") from exc
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400,
+            "malformed_json",
+            f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+        ) from exc
+    except RecursionError as exc:
+        raise ApiError(400, "json_too_deep", "the body nests too deeply") from exc
+    _depth(value)
+    return value
+
+
+def require_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ApiError(422, "body_not_object", "the body must be a JSON object")
+    return value

@@ -1,0 +1,1 @@
+"""Provider-facing ingestion: conversations, KPI events, activities."""

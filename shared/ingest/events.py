@@ -1,0 +1,223 @@
+"""``POST /v1/events`` (``logAnalyticsEvent``): validate each event on its own, store accepted events
+exactly once, keep rejected ones with their reason and payload.
+
+Exactly once: the document id is derived from ``(provider, eventId)``; without an ``eventId`` the
+id comes from the event's content, so a retried request maps onto the same documents.
+Out of order: events are stored even when their conversation or session has not arrived; the
+aggregator joins them once it does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.errors import ApiError, validation_details
+from shared.ingest.canonical import canonical_json, content_id
+from shared.schema.events import (
+    MAX_EVENT_BYTES,
+    MAX_EVENTS_PER_REQUEST,
+    BatchResponse,
+    EventEnvelope,
+    ItemError,
+    ItemResult,
+    KpiEvent,
+)
+from shared.schema.fields import custom_data_dict
+from shared.schema.registry import STANDARD_EVENTS, EventRuleError, EventSpec, check_event_rules, custom_spec
+from shared.store.port import Store
+from shared.store.records import Event, FailedEvent, Provider
+
+
+@dataclass(frozen=True)
+class Rejection:
+    code: str
+    message: str
+    details: list[dict[str, Any]]
+
+
+class EventResolver:
+    """Finds the spec for an event name: the registry, then the provider's active custom events."""
+
+    def __init__(self, store: Store, provider_id: str):
+        self._store = store
+        self._provider_id = provider_id
+        self._custom: dict[str, EventSpec | Rejection] = {}
+
+    def __call__(self, name: str) -> EventSpec | Rejection:
+        spec = STANDARD_EVENTS.get(name)
+        if spec is not None:
+            return spec
+        if name not in self._custom:
+            definition = self._store.get_event_definition(self._provider_id, name)
+            if definition is None:
+                self._custom[name] = Rejection(
+                    "unknown_event",
+                    f"{name!r} is neither a standard event nor a custom event registered for this provider",
+                    [{"field": "kpiEventName", "code": "unknown_event", "message": "not registered"}],
+                )
+            elif not definition.active:
+                self._custom[name] = Rejection(
+                    "event_inactive",
+                    f"the custom event {name!r} is registered but not active",
+                    [{"field": "kpiEventName", "code": "event_inactive", "message": "inactive"}],
+                )
+            else:
+                self._custom[name] = custom_spec(self._provider_id, name, definition.version)
+        return self._custom[name]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    conversation_id: str
+    provider_session_id: str
+    participant_id: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "event",
+            "conversationId": self.conversation_id,
+            "providerSessionId": self.provider_session_id,
+            "participantId": self.participant_id,
+        }
+
+
+def derive_event_id(envelope: Envelope, raw: dict[str, Any]) -> str:
+    """A deterministic id for an event sent without ``eventId``: same content, same id."""
+    return content_id("auto-", envelope.as_dict(), raw)
+
+
+def build_event(
+    provider_id: str, envelope: Envelope, raw: Any, resolve: EventResolver, now: datetime
+) -> Event | Rejection:
+    """Turn one raw event into a storable ``Event`` or say exactly why not."""
+    if not isinstance(raw, dict):
+        return Rejection("invalid_event", "each event must be a JSON object", [])
+    if len(canonical_json(raw).encode()) > MAX_EVENT_BYTES:
+        return Rejection("event_too_large", f"the event exceeds {MAX_EVENT_BYTES} bytes", [])
+    try:
+        event = KpiEvent.model_validate(raw)
+    except ValidationError as exc:
+        return Rejection("invalid_event", "the event has invalid fields", validation_details(exc))
+    spec = resolve(event.kpiEventName)
+    if isinstance(spec, Rejection):
+        return spec
+    try:
+        custom = check_event_rules(spec, event, custom_data_dict(event.customData))
+    except EventRuleError as exc:
+        return Rejection(exc.code, exc.message, exc.details)
+    except ValueError as exc:
+        return Rejection(
+            "invalid_custom_data",
+            str(exc),
+            [{"field": "customData", "code": "duplicate_attribute", "message": str(exc)}],
+        )
+    return Event(
+        provider_id=provider_id,
+        event_id=event.eventId or derive_event_id(envelope, raw),
+        conversation_id=envelope.conversation_id,
+        provider_session_id=envelope.provider_session_id,
+        participant_id=envelope.participant_id,
+        name=event.kpiEventName,
+        reason=event.kpiEventReason,
+        event_ts=event.eventTimestamp,
+        response_action=event.notificationResponseAction,
+        additional_data=event.additionalData,
+        custom_data=custom,
+        schema=spec.schema_uri,
+        ingested_at=now,
+    )
+
+
+def failed_record(
+    provider_id: str, envelope: Envelope, raw: Any, why: Rejection, now: datetime
+) -> FailedEvent:
+    payload = canonical_json(raw)
+    return FailedEvent(
+        provider_id=provider_id,
+        failed_id=content_id("failed-", envelope.as_dict(), payload),
+        received_at=now,
+        code=why.code,
+        message=why.message,
+        details=why.details,
+        payload=payload,
+        envelope=envelope.as_dict(),
+    )
+
+
+def parse_envelope(body: Any) -> EventEnvelope:
+    if (
+        isinstance(body, dict)
+        and isinstance(body.get("events"), list)
+        and len(body["events"]) > MAX_EVENTS_PER_REQUEST
+    ):
+        raise ApiError(
+            413,
+            "too_many_events",
+            f"a request may carry at most {MAX_EVENTS_PER_REQUEST} events; split the batch",
+        )
+    if not isinstance(body, dict):
+        raise ApiError(422, "body_not_object", "the body must be a JSON object")
+    try:
+        return EventEnvelope.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError(
+            422, "invalid_envelope", "the batch envelope has invalid fields", validation_details(exc)
+        ) from exc
+
+
+def log_events(store: Store, provider: Provider, body: Any, now: datetime) -> BatchResponse:
+    env = parse_envelope(body)
+    envelope = Envelope(env.conversationId, env.providerSessionId, env.participantId)
+    resolve = EventResolver(store, provider.provider_id)
+    built = [build_event(provider.provider_id, envelope, raw, resolve, now) for raw in env.events]
+
+    accepted = [b for b in built if isinstance(b, Event)]
+    failures = [
+        failed_record(provider.provider_id, envelope, raw, b, now)
+        for raw, b in zip(env.events, built, strict=True)
+        if isinstance(b, Rejection)
+    ]
+    # Rejects first: if the store fails after this, the retry finds them already kept.
+    store.add_failed_events(failures)
+    stored = iter(store.insert_events(accepted))
+
+    results: list[ItemResult] = []
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    for index, item in enumerate(built):
+        if isinstance(item, Event):
+            status = "accepted" if next(stored) else "duplicate"
+            results.append(ItemResult(index=index, eventId=item.event_id, status=status))
+        else:
+            status = "rejected"
+            raw = env.events[index]
+            event_id = (
+                raw.get("eventId") if isinstance(raw, dict) and isinstance(raw.get("eventId"), str) else None
+            )
+            results.append(
+                ItemResult(
+                    index=index,
+                    eventId=event_id,
+                    status=status,
+                    error=ItemError(code=item.code, message=item.message, details=item.details),
+                )
+            )
+        counts[status] += 1
+    return BatchResponse(
+        accepted=counts["accepted"],
+        duplicates=counts["duplicate"],
+        rejected=counts["rejected"],
+        results=results,
+    )
+
+
+def replay_payload(failed: FailedEvent) -> tuple[Envelope, Any]:
+    env = failed.envelope
+    return (
+        Envelope(env["conversationId"], env["providerSessionId"], env.get("participantId")),
+        json.loads(failed.payload),
+    )

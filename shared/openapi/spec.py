@@ -1,0 +1,309 @@
+"""The OpenAPI 3.1 documents of the HTTP functions, generated from the pydantic models.
+
+The committed copies (``docs/openapi/<function>.json``) are checked against this in the tests, and
+each function serves its own at ``GET /openapi.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared.schema.activity import ActivityBatch, ActivityResponse
+from shared.schema.conversation import ConversationRequest, ConversationResponse
+from shared.schema.events import BatchResponse, EventBatch
+from shared.schema.provider import (
+    AuditPage,
+    EventDefinitionIn,
+    EventDefinitionOut,
+    FailedEventPage,
+    KeyCreated,
+    KeyOut,
+    KeyRotate,
+    ProviderCreate,
+    ProviderCreated,
+    ProviderOut,
+    ProviderPatch,
+    ReplayRequest,
+    ReplayResponse,
+)
+
+VERSION = "1.0.0"
+COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi"
+
+ERRORS: dict[int, str] = {
+    400: "Malformed request (bad JSON, duplicate keys, bad query)",
+    401: "Missing or invalid credentials",
+    403: "Not allowed (analytics disabled, provider key on an operator route)",
+    404: "Unknown object or route",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Body, batch or item too large",
+    415: "Body is not JSON",
+    422: "Invalid fields (per-field details)",
+    503: "Store unavailable; retry after Retry-After seconds",
+}
+
+
+@dataclass(frozen=True)
+class Op:
+    method: str
+    path: str
+    summary: str
+    status: int
+    response: type[BaseModel] | None
+    request: type[BaseModel] | None = None
+    errors: tuple[int, ...] = (400, 401, 415, 422, 503)
+    list_of: bool = False
+    query: tuple[tuple[str, str, str], ...] = ()
+    updates: bool = False  # also answers 200 when the object already existed
+
+
+PAGE = (("limit", "integer", "1..500, default 100"), ("cursor", "string", "nextCursor of the previous page"))
+
+OPS: dict[str, list[Op]] = {
+    "ingest": [
+        Op(
+            "post",
+            "/v1/conversations",
+            "Register or update a conversation (initLogAnalytics)",
+            201,
+            ConversationResponse,
+            ConversationRequest,
+            (400, 401, 403, 413, 415, 422, 503),
+            updates=True,
+        ),
+        Op(
+            "post",
+            "/v1/events",
+            "Log KPI events (logAnalyticsEvent), per-event results",
+            200,
+            BatchResponse,
+            EventBatch,
+            (400, 401, 403, 413, 415, 422, 503),
+        ),
+        Op(
+            "post",
+            "/v1/activities",
+            "Log relationship activities (e-mails, meetings, calls)",
+            200,
+            ActivityResponse,
+            ActivityBatch,
+            (400, 401, 403, 413, 415, 422, 503),
+        ),
+        Op(
+            "get",
+            "/v1/event-definitions",
+            "Events this provider may log (System and Custom)",
+            200,
+            EventDefinitionOut,
+            errors=(401, 503),
+            list_of=True,
+        ),
+    ],
+    "providers": [
+        Op(
+            "post",
+            "/v1/providers",
+            "Register a provider; returns its first API key once",
+            201,
+            ProviderCreated,
+            ProviderCreate,
+            (400, 401, 403, 409, 413, 415, 422, 503),
+        ),
+        Op(
+            "get",
+            "/v1/providers/{providerId}",
+            "Read a provider (never its keys)",
+            200,
+            ProviderOut,
+            errors=(401, 403, 404, 503),
+        ),
+        Op(
+            "patch",
+            "/v1/providers/{providerId}",
+            "Switch analytics on or off (audited)",
+            200,
+            ProviderOut,
+            ProviderPatch,
+            (400, 401, 403, 404, 413, 415, 422, 503),
+        ),
+        Op(
+            "post",
+            "/v1/providers/{providerId}/keys",
+            "Rotate: issue a new key, expire the others",
+            201,
+            KeyCreated,
+            KeyRotate,
+            (400, 401, 403, 404, 415, 422, 503),
+        ),
+        Op(
+            "get",
+            "/v1/providers/{providerId}/keys",
+            "List key ids and their expiry",
+            200,
+            KeyOut,
+            errors=(401, 403, 404, 503),
+            list_of=True,
+        ),
+        Op(
+            "get",
+            "/v1/providers/{providerId}/audit",
+            "The analytics-flag audit trail",
+            200,
+            AuditPage,
+            errors=(400, 401, 403, 404, 503),
+            query=PAGE,
+        ),
+        Op(
+            "get",
+            "/v1/providers/{providerId}/event-definitions",
+            "System and Custom events",
+            200,
+            EventDefinitionOut,
+            errors=(401, 403, 404, 503),
+            list_of=True,
+        ),
+        Op(
+            "put",
+            "/v1/providers/{providerId}/event-definitions/{name}",
+            "Register or change a custom event",
+            201,
+            EventDefinitionOut,
+            EventDefinitionIn,
+            (400, 401, 403, 404, 409, 415, 422, 503),
+            updates=True,
+        ),
+        Op(
+            "get",
+            "/v1/providers/{providerId}/failed-events",
+            "Rejected events with reason and payload",
+            200,
+            FailedEventPage,
+            errors=(400, 401, 403, 404, 503),
+            query=(("status", "string", "open or replayed"), *PAGE),
+        ),
+        Op(
+            "post",
+            "/v1/providers/{providerId}/failed-events/replay",
+            "Re-validate and ingest failed events",
+            200,
+            ReplayResponse,
+            ReplayRequest,
+            (400, 401, 403, 404, 415, 422, 503),
+        ),
+    ],
+}
+
+TITLES = {
+    "ingest": ("Channel Analytics ingest", "Provider API: conversations, KPI events, activities."),
+    "providers": (
+        "Channel Analytics providers",
+        "Operator API: providers, the analytics flag, keys, failed events.",
+    ),
+}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "description": "specific snake_case code"},
+                "message": {"type": "string"},
+                "details": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    },
+}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+@cache
+def openapi_document(function: str) -> dict[str, Any]:
+    ops = OPS[function]
+    models = {m for op in ops for m in (op.request, op.response) if m is not None}
+    modes = [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)]
+    _, defs = models_json_schema(modes, ref_template="#/components/schemas/{model}", by_alias=True)
+    schemas = dict(sorted(defs.get("$defs", {}).items()))
+    schemas["Error"] = ERROR_SCHEMA
+    paths: dict[str, Any] = {}
+    for op in ops:
+        body = (
+            {"type": "object", "properties": {"items": {"type": "array", "items": _ref(op.response)}}}
+            if op.list_of
+            else _ref(op.response)
+        )
+        responses: dict[str, Any] = {
+            str(op.status): {"description": "OK", "content": {"application/json": {"schema": body}}}
+        }
+        for status in op.errors:
+            responses[str(status)] = {
+                "description": ERRORS[status],
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        if op.updates:
+            responses["200"] = {"description": "Updated", "content": {"application/json": {"schema": body}}}
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in ("providerId", "name")
+            if "{" + name + "}" in op.path
+        ] + [
+            {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": desc}
+            for name, kind, desc in op.query
+        ]
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": f"{op.method}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '').replace('-', '_')}",
+            "responses": dict(sorted(responses.items())),
+        }
+        if params:
+            entry["parameters"] = params
+        if op.request is not None:
+            entry["requestBody"] = {
+                "required": op.request not in (KeyRotate, ReplayRequest),
+                "content": {"application/json": {"schema": _ref(op.request)}},
+            }
+        paths.setdefault(op.path, {})[op.method] = entry
+    title, description = TITLES[function]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": VERSION, "description": description},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def render(function: str) -> str:
+    return json.dumps(openapi_document(function), indent=2, sort_keys=False) + "\n"
+
+
+def write_committed() -> list[Path]:
+    COMMITTED.mkdir(parents=True, exist_ok=True)
+    written = []
+    for function in OPS:
+        path = COMMITTED / f"{function}.json"
+        path.write_text(render(function))
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in write_committed():
+        print(f"wrote {p}")

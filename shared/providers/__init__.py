@@ -1,0 +1,1 @@
+"""Operator-facing logic: providers, keys, the analytics flag, custom events, failed events."""

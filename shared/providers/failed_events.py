@@ -1,0 +1,102 @@
+"""Listing and replaying failed events: nothing a provider sent is lost.
+
+Replay runs the stored payload through the same validation as ingest, with today's registry and
+custom events, so fixing the cause (say, registering a custom event) and replaying recovers it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from shared.errors import ApiError
+from shared.ingest.activities import build_activity
+from shared.ingest.events import EventResolver, Rejection, build_event, replay_payload
+from shared.schema.provider import FailedEventOut, FailedEventPage, ReplayItem, ReplayRequest, ReplayResponse
+from shared.store.port import Store
+from shared.store.records import Activity, Event, FailedEvent
+
+
+def failed_out(f: FailedEvent) -> FailedEventOut:
+    try:
+        payload = json.loads(f.payload)
+    except ValueError:
+        payload = f.payload
+    return FailedEventOut(
+        failedId=f.failed_id,
+        receivedAt=f.received_at,
+        code=f.code,
+        message=f.message,
+        details=f.details,
+        payload=payload,
+        envelope=f.envelope,
+        status=f.status,
+        replayedAt=f.replayed_at,
+        replayedEventId=f.replayed_event_id,
+    )
+
+
+def list_failed(
+    store: Store, provider_id: str, status: str | None, limit: int, cursor: str | None
+) -> FailedEventPage:
+    if status not in (None, "open", "replayed"):
+        raise ApiError(400, "invalid_query", "status must be 'open' or 'replayed'")
+    try:
+        page = store.list_failed_events(provider_id, status, limit, cursor)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_cursor", "the cursor is not one this API issued") from exc
+    return FailedEventPage(items=[failed_out(f) for f in page.items], nextCursor=page.next_cursor)
+
+
+def _replay_one(store: Store, resolver: EventResolver, failed: FailedEvent, now: datetime) -> ReplayItem:
+    if failed.envelope.get("kind") == "activity":
+        built = build_activity(failed.provider_id, json.loads(failed.payload), now)
+        if isinstance(built, Activity):
+            store.upsert_activities([built])
+            store.mark_failed_replayed(failed.provider_id, failed.failed_id, built.activity_id, now)
+            return ReplayItem(failedId=failed.failed_id, status="accepted", eventId=built.activity_id)
+    else:
+        envelope, raw = replay_payload(failed)
+        built = build_event(failed.provider_id, envelope, raw, resolver, now)
+        if isinstance(built, Event):
+            stored = store.insert_events([built])[0]
+            store.mark_failed_replayed(failed.provider_id, failed.failed_id, built.event_id, now)
+            return ReplayItem(
+                failedId=failed.failed_id,
+                status="accepted" if stored else "duplicate",
+                eventId=built.event_id,
+            )
+    assert isinstance(built, Rejection)
+    return ReplayItem(
+        failedId=failed.failed_id,
+        status="rejected",
+        error={"code": built.code, "message": built.message, "details": built.details},
+    )
+
+
+def replay(store: Store, provider_id: str, body: dict | None, now: datetime) -> ReplayResponse:
+    req = ReplayRequest.model_validate(body or {})
+    resolver = EventResolver(store, provider_id)
+    results: list[ReplayItem] = []
+    if req.failedIds is not None:
+        targets = []
+        for failed_id in req.failedIds:
+            failed = store.get_failed_event(provider_id, failed_id)
+            if failed is None:
+                results.append(ReplayItem(failedId=failed_id, status="not_found"))
+            elif failed.status == "replayed":
+                results.append(
+                    ReplayItem(
+                        failedId=failed_id, status="already_replayed", eventId=failed.replayed_event_id
+                    )
+                )
+            else:
+                targets.append(failed)
+    else:
+        targets = store.list_failed_events(provider_id, "open", req.limit).items
+    results.extend(_replay_one(store, resolver, f, now) for f in targets)
+    return ReplayResponse(
+        replayed=sum(r.status in ("accepted", "duplicate") for r in results),
+        stillFailing=sum(r.status == "rejected" for r in results),
+        results=results,
+    )

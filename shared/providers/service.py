@@ -1,0 +1,124 @@
+"""Registering providers, the analytics flag with its audit trail, and key rotation.
+
+Key rotation: a new key is issued at once; the provider's other keys keep working for a grace
+period (``ANALYTICS_KEY_ROTATION_GRACE_SECONDS``, default 24 h) so a fleet can switch over, unless
+the operator asks ``revokeOthers`` (a leaked key), which ends them immediately.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from shared.auth.api_keys import hash_secret, new_api_key
+from shared.config import Settings
+from shared.errors import ApiError
+from shared.schema.provider import (
+    AuditOut,
+    AuditPage,
+    KeyCreated,
+    KeyOut,
+    KeyRotate,
+    ProviderCreate,
+    ProviderCreated,
+    ProviderOut,
+    ProviderPatch,
+)
+from shared.store.errors import AlreadyExists, NotFound
+from shared.store.port import Store
+from shared.store.records import ApiKey, AuditEntry, Provider
+
+
+def provider_out(p: Provider) -> ProviderOut:
+    return ProviderOut(
+        providerId=p.provider_id,
+        name=p.name,
+        enableAnalytics=p.enable_analytics,
+        createdAt=p.created_at,
+        updatedAt=p.updated_at,
+    )
+
+
+def require_provider(store: Store, provider_id: str) -> Provider:
+    provider = store.get_provider(provider_id)
+    if provider is None:
+        raise ApiError(404, "provider_not_found", f"no provider {provider_id!r}")
+    return provider
+
+
+def register(store: Store, cfg: Settings, body: dict, actor: str, now: datetime) -> ProviderCreated:
+    req = ProviderCreate.model_validate(body)
+    key_id, secret, full_key = new_api_key()
+    provider = Provider(req.providerId, req.name, req.enableAnalytics, now, now)
+    key = ApiKey(key_id, req.providerId, hash_secret(secret, cfg.key_pepper), now)
+    audit = AuditEntry(
+        audit_id=uuid.uuid4().hex,
+        provider_id=req.providerId,
+        at=now,
+        actor=actor,
+        action="provider.created",
+        field="enableAnalytics",
+        old=None,
+        new=req.enableAnalytics,
+    )
+    try:
+        store.create_provider(provider, key, audit)
+    except AlreadyExists as exc:
+        raise ApiError(409, "provider_exists", f"provider {req.providerId!r} already exists") from exc
+    return ProviderCreated(**provider_out(provider).model_dump(), apiKey=full_key, keyId=key_id)
+
+
+def set_flag(store: Store, provider_id: str, body: dict, actor: str, now: datetime) -> ProviderOut:
+    req = ProviderPatch.model_validate(body)
+    try:
+        provider, _ = store.set_analytics_flag(provider_id, req.enableAnalytics, actor, now, uuid.uuid4().hex)
+    except NotFound as exc:
+        raise ApiError(404, "provider_not_found", f"no provider {provider_id!r}") from exc
+    return provider_out(provider)
+
+
+def rotate_key(
+    store: Store, cfg: Settings, provider_id: str, body: dict | None, actor: str, now: datetime
+) -> KeyCreated:
+    req = KeyRotate.model_validate(body or {})
+    require_provider(store, provider_id)
+    key_id, secret, full_key = new_api_key()
+    expire_at = now if req.revokeOthers else now + timedelta(seconds=cfg.key_rotation_grace_seconds)
+    store.add_api_key(ApiKey(key_id, provider_id, hash_secret(secret, cfg.key_pepper), now), expire_at)
+    return KeyCreated(providerId=provider_id, keyId=key_id, apiKey=full_key, otherKeysExpireAt=expire_at)
+
+
+def list_keys(store: Store, provider_id: str, now: datetime) -> list[KeyOut]:
+    require_provider(store, provider_id)
+    return [
+        KeyOut(
+            keyId=k.key_id,
+            createdAt=k.created_at,
+            expiresAt=k.expires_at,
+            active=k.expires_at is None or k.expires_at > now,
+        )
+        for k in store.list_api_keys(provider_id)
+    ]
+
+
+def audit_page(store: Store, provider_id: str, limit: int, cursor: str | None) -> AuditPage:
+    require_provider(store, provider_id)
+    try:
+        page = store.list_audit(provider_id, limit, cursor)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_cursor", "the cursor is not one this API issued") from exc
+    return AuditPage(
+        items=[
+            AuditOut(
+                auditId=a.audit_id,
+                at=a.at,
+                actor=a.actor,
+                action=a.action,
+                field=a.field,
+                old=a.old,
+                new=a.new,
+            )
+            for a in page.items
+        ],
+        nextCursor=page.next_cursor,
+    )

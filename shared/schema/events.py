@@ -1,0 +1,69 @@
+"""``logAnalyticsEvent``: the batch envelope, one KPI event, and the per-event results."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from shared.schema.fields import CustomData, Identifier, Str100, Timestamp, WireModel
+
+MAX_EVENTS_PER_REQUEST = 500
+MAX_EVENT_BYTES = 32 * 1024
+
+EventName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$"),
+    Field(strict=True),
+]
+
+
+class KpiEvent(WireModel):
+    eventId: Identifier | None = Field(
+        None, description="idempotency key; derived from the content when absent"
+    )
+    kpiEventName: EventName
+    kpiEventReason: Str100 | None = None
+    eventTimestamp: Timestamp
+    notificationResponseAction: Literal["Accept", "Reject"] | None = None
+    additionalData: Annotated[str, StringConstraints(max_length=2000), Field(strict=True)] | None = None
+    customData: CustomData | None = None
+
+
+class _EnvelopeFields(WireModel):
+    conversationId: Identifier
+    providerSessionId: Identifier
+    participantId: Identifier | None = None
+
+
+class EventBatch(_EnvelopeFields):
+    """Body of ``POST /v1/events`` as documented."""
+
+    events: Annotated[list[KpiEvent], Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)]
+
+
+class EventEnvelope(_EnvelopeFields):
+    """The same body as parsed: each event is validated on its own afterwards, so one bad event
+    is rejected (and kept) without failing its neighbours."""
+
+    events: Annotated[list[Any], Field(min_length=1)]
+
+
+class ItemError(WireModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] = []
+
+
+class ItemResult(WireModel):
+    index: int
+    eventId: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    error: ItemError | None = None
+
+
+class BatchResponse(WireModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[ItemResult]

@@ -1,0 +1,130 @@
+"""Operator-facing models: providers, keys, audit, custom event definitions, failed events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from shared.schema.events import EventName
+from shared.schema.fields import ProviderId, Str100, WireModel
+
+
+class ProviderCreate(WireModel):
+    providerId: ProviderId
+    name: Str100
+    enableAnalytics: bool = Field(False, strict=True)
+
+
+class ProviderPatch(WireModel):
+    """Only the analytics flag can change: any other field is refused (no mass assignment)."""
+
+    enableAnalytics: bool = Field(strict=True)
+
+
+class KeyRotate(WireModel):
+    revokeOthers: bool = Field(
+        False, strict=True, description="end every other key now instead of after the grace period"
+    )
+
+
+class ProviderOut(WireModel):
+    providerId: str
+    name: str
+    enableAnalytics: bool
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class ProviderCreated(ProviderOut):
+    apiKey: str = Field(description="shown once; only its hash is stored")
+    keyId: str
+
+
+class KeyCreated(WireModel):
+    providerId: str
+    keyId: str
+    apiKey: str = Field(description="shown once; only its hash is stored")
+    otherKeysExpireAt: datetime | None
+
+
+class KeyOut(WireModel):
+    keyId: str
+    createdAt: datetime
+    expiresAt: datetime | None
+    active: bool
+
+
+class AuditOut(WireModel):
+    auditId: str
+    at: datetime
+    actor: str
+    action: str
+    field: str
+    old: Any
+    new: Any
+
+
+class AuditPage(WireModel):
+    items: list[AuditOut]
+    nextCursor: str | None
+
+
+SchemaVer = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*-[0-9]+-[0-9]+$"), Field(strict=True)]
+
+
+class EventDefinitionIn(WireModel):
+    """A provider's custom KPI event (System events come from the registry and cannot be redefined)."""
+
+    name: EventName
+    version: SchemaVer = "1-0-0"
+    active: bool = Field(True, strict=True)
+    description: Annotated[str, StringConstraints(max_length=500), Field(strict=True)] = ""
+
+
+class EventDefinitionOut(WireModel):
+    name: str
+    kind: Literal["System", "Custom"]
+    version: str
+    active: bool
+    description: str
+    schema_: str = Field(alias="schema")
+
+
+class FailedEventOut(WireModel):
+    failedId: str
+    receivedAt: datetime
+    code: str
+    message: str
+    details: list[dict[str, Any]]
+    payload: Any
+    envelope: dict[str, Any]
+    status: Literal["open", "replayed"]
+    replayedAt: datetime | None
+    replayedEventId: str | None
+
+
+class FailedEventPage(WireModel):
+    items: list[FailedEventOut]
+    nextCursor: str | None
+
+
+class ReplayRequest(WireModel):
+    failedIds: Annotated[list[Str100], Field(max_length=500)] | None = Field(
+        None, description="replay these; omit to replay every open failed event (up to 'limit')"
+    )
+    limit: int = Field(500, ge=1, le=500, strict=True)
+
+
+class ReplayItem(WireModel):
+    failedId: str
+    status: Literal["accepted", "duplicate", "rejected", "not_found", "already_replayed"]
+    eventId: str | None = None
+    error: dict[str, Any] | None = None
+
+
+class ReplayResponse(WireModel):
+    replayed: int
+    stillFailing: int
+    results: list[ReplayItem]

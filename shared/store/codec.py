@@ -1,0 +1,41 @@
+"""Time and cursor encodings shared by the adapters."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utc(dt: datetime) -> datetime:
+    """Normalise an aware datetime to UTC (naive values are taken as UTC)."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def to_iso(dt: datetime | None) -> str | None:
+    """Fixed-width ISO text, so lexical order equals time order (SQLite keys, cursors)."""
+    if dt is None:
+        return None
+    return utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def encode_cursor(*parts: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(parts, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    """Decode a cursor; ``ValueError`` for anything we did not issue."""
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except Exception as exc:
+        raise ValueError("invalid cursor") from exc
+    if not isinstance(value, list):
+        raise ValueError("invalid cursor")
+    return value

@@ -1,0 +1,127 @@
+"""The operational store port: what the functions need from Firestore or SQLite, and nothing more.
+
+Every method that takes a ``provider_id`` only ever reads or writes that provider's objects; ids are
+scoped by provider (see ``records.scoped_id``), which is the object-level authorization boundary.
+One contract suite (``tests/store/test_contract.py``) runs against every adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.store.records import (
+    Activity,
+    ApiKey,
+    AuditEntry,
+    Conversation,
+    Event,
+    EventDefinition,
+    FailedEvent,
+    Page,
+    Provider,
+    Watermark,
+)
+
+ConversationMerge = Callable[[dict[str, Any] | None], dict[str, Any]]
+
+
+class Store(Protocol):
+    # -- providers, keys, audit -------------------------------------------------------------------
+    def create_provider(self, provider: Provider, key: ApiKey, audit: AuditEntry) -> None:
+        """Create provider, first key and audit entry atomically; ``AlreadyExists`` if taken."""
+
+    def get_provider(self, provider_id: str) -> Provider | None: ...
+
+    def set_analytics_flag(
+        self, provider_id: str, enabled: bool, actor: str, at: datetime, audit_id: str
+    ) -> tuple[Provider, AuditEntry | None]:
+        """Flip the flag in one transaction with its audit entry (``None`` when unchanged).
+
+        Raises ``NotFound`` for an unknown provider.
+        """
+
+    def list_audit(self, provider_id: str, limit: int, cursor: str | None = None) -> Page: ...
+
+    def add_api_key(self, key: ApiKey, expire_others_at: datetime | None) -> None:
+        """Store a new key; other keys of the provider expire at ``expire_others_at`` at the latest."""
+
+    def get_api_key(self, key_id: str) -> ApiKey | None: ...
+
+    def list_api_keys(self, provider_id: str) -> list[ApiKey]: ...
+
+    # -- custom event definitions -----------------------------------------------------------------
+    def put_event_definition(self, definition: EventDefinition) -> None: ...
+
+    def get_event_definition(self, provider_id: str, name: str) -> EventDefinition | None: ...
+
+    def list_event_definitions(self, provider_id: str) -> list[EventDefinition]: ...
+
+    # -- conversations ----------------------------------------------------------------------------
+    def upsert_conversation(
+        self, provider_id: str, conversation_id: str, merge: ConversationMerge, at: datetime
+    ) -> tuple[Conversation, bool]:
+        """Read, ``merge(old_data_or_None)``, write, atomically. Returns the record and created.
+
+        ``merge`` must be pure: a transactional backend may call it more than once. When the merged
+        data equals what is stored nothing is written and ``updated_at`` stays as it was.
+        """
+
+    def get_conversation(self, provider_id: str, conversation_id: str) -> Conversation | None: ...
+
+    # -- events -----------------------------------------------------------------------------------
+    def insert_events(self, events: Sequence[Event]) -> list[bool]:
+        """Create-if-absent by ``doc_id``; ``True`` where this call stored the event.
+
+        Either every event is decided (stored or found to exist) or ``StoreUnavailable`` is raised;
+        a retry after a partial failure reports the already-stored ones as duplicates.
+        """
+
+    def get_event(self, provider_id: str, event_id: str) -> Event | None: ...
+
+    # -- activities (relationship analytics) ------------------------------------------------------
+    def upsert_activities(self, activities: Sequence[Activity]) -> list[bool]:
+        """Insert or replace by ``doc_id``; ``True`` where the activity was new."""
+
+    # -- failed events ----------------------------------------------------------------------------
+    def add_failed_events(self, failed: Sequence[FailedEvent]) -> list[bool]:
+        """Create-if-absent by ``failed_id`` (a retried bad request is kept once)."""
+
+    def list_failed_events(
+        self, provider_id: str, status: str | None, limit: int, cursor: str | None = None
+    ) -> Page: ...
+
+    def get_failed_event(self, provider_id: str, failed_id: str) -> FailedEvent | None: ...
+
+    def mark_failed_replayed(self, provider_id: str, failed_id: str, event_id: str, at: datetime) -> None: ...
+
+    # -- aggregator extraction (all providers, one shard at a time, bounded pages) ----------------
+    def scan_events(self, since: datetime | None, until: datetime, page_size: int) -> Iterator[list[Event]]:
+        """Events with ``since < ingested_at <= until``, in pages of at most ``page_size``."""
+
+    def scan_conversations(
+        self, since: datetime | None, until: datetime, page_size: int
+    ) -> Iterator[list[Conversation]]:
+        """Conversations with ``since < updated_at <= until``."""
+
+    def scan_activities(
+        self, since: datetime | None, until: datetime, page_size: int
+    ) -> Iterator[list[Activity]]: ...
+
+    def scan_failed_events(
+        self, since: datetime | None, until: datetime, page_size: int
+    ) -> Iterator[list[FailedEvent]]:
+        """Failed events whose ``received_at`` or ``replayed_at`` falls in ``(since, until]``."""
+
+    # -- aggregator coordination ------------------------------------------------------------------
+    def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:
+        """Take the named lease if it is free, expired or already ours; ``False`` otherwise."""
+
+    def release_lease(self, name: str, owner: str) -> None: ...
+
+    def get_watermark(self, name: str) -> Watermark: ...
+
+    def set_watermark(self, watermark: Watermark) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,177 @@
+"""Plain records that cross the store port.
+
+Adapters translate these to rows (SQLite) or documents (Firestore); the services never see either.
+Times are always timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Events and conversations carry a small random shard so that the aggregator's scan field
+# (``ingested_at``) is never a single monotonically increasing index (Firestore caps such an index
+# near 500 writes/s). The aggregator queries each shard separately.
+INGEST_SHARDS = 16
+
+
+def scoped_id(provider_id: str, *parts: str) -> str:
+    """A document id for a provider-owned object.
+
+    Hashing keeps ids non-sequential (no Firestore hotspot), free of ``/`` and bounded in length,
+    and scoping by provider means one provider's ids can never address another's objects.
+    """
+    raw = "\x1f".join((provider_id, *parts)).encode()
+    return hashlib.sha256(raw).hexdigest()[:40]
+
+
+def shard_of(doc_id: str) -> int:
+    """A stable shard derived from a (hash) document id, so a retry lands in the same shard."""
+    return int(doc_id[:4], 16) % INGEST_SHARDS
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    provider_id: str
+    name: str
+    enable_analytics: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    key_id: str
+    provider_id: str
+    secret_hash: str
+    created_at: datetime
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    audit_id: str
+    provider_id: str
+    at: datetime
+    actor: str
+    action: str
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True, slots=True)
+class EventDefinition:
+    """A provider's custom event (the ``msdyn_kpieventdefinition`` of the source system)."""
+
+    provider_id: str
+    name: str
+    version: str
+    active: bool
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A conversation with its sessions and participants embedded (one document, < 1 MiB)."""
+
+    provider_id: str
+    conversation_id: str
+    data: dict[str, Any]
+    updated_at: datetime
+
+    @property
+    def doc_id(self) -> str:
+        return scoped_id(self.provider_id, "conversation", self.conversation_id)
+
+    @property
+    def shard(self) -> int:
+        return shard_of(self.doc_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One accepted KPI event. ``doc_id`` is the dedup key: create-if-absent gives exactly once."""
+
+    provider_id: str
+    event_id: str
+    conversation_id: str
+    provider_session_id: str
+    participant_id: str | None
+    name: str
+    reason: str | None
+    event_ts: datetime
+    response_action: str | None
+    additional_data: str | None
+    custom_data: dict[str, Any]
+    schema: str
+    ingested_at: datetime
+
+    @property
+    def doc_id(self) -> str:
+        return scoped_id(self.provider_id, "event", self.event_id)
+
+    @property
+    def shard(self) -> int:
+        return shard_of(self.doc_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """A relationship-analytics activity (e-mail, meeting, phone call)."""
+
+    provider_id: str
+    activity_id: str
+    data: dict[str, Any]
+    ingested_at: datetime
+
+    @property
+    def doc_id(self) -> str:
+        return scoped_id(self.provider_id, "activity", self.activity_id)
+
+    @property
+    def shard(self) -> int:
+        return shard_of(self.doc_id)
+
+
+@dataclass(frozen=True, slots=True)
+class FailedEvent:
+    """An event we could not accept, kept whole with its reason so an operator can replay it."""
+
+    provider_id: str
+    failed_id: str
+    received_at: datetime
+    code: str
+    message: str
+    details: list[dict[str, Any]]
+    payload: str
+    envelope: dict[str, Any]
+    status: str = "open"  # open | replayed
+    replayed_at: datetime | None = None
+    replayed_event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    name: str
+    owner: str
+    expires_at: datetime
+
+
+@dataclass(slots=True)
+class Watermark:
+    """How far the aggregator has read, per collection (``ingested_at``/``updated_at`` bound)."""
+
+    name: str
+    value: datetime | None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,651 @@
+"""SQLite adapter: the embedded default store.
+
+WAL mode and a busy timeout make it safe for the three local function processes and the
+aggregator to share one file; every write runs in ``BEGIN IMMEDIATE`` so read-modify-write
+operations are serialised. A lock that outlasts the timeout surfaces as ``StoreUnavailable`` (503).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from shared.store.codec import decode_cursor, encode_cursor, from_iso, to_iso
+from shared.store.errors import AlreadyExists, NotFound, StoreUnavailable
+from shared.store.port import ConversationMerge
+from shared.store.records import (
+    Activity,
+    ApiKey,
+    AuditEntry,
+    Conversation,
+    Event,
+    EventDefinition,
+    FailedEvent,
+    Page,
+    Provider,
+    Watermark,
+    scoped_id,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS providers (
+    provider_id TEXT PRIMARY KEY, name TEXT NOT NULL, enable_analytics INTEGER NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id TEXT PRIMARY KEY, provider_id TEXT NOT NULL, secret_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL, expires_at TEXT);
+CREATE INDEX IF NOT EXISTS api_keys_provider ON api_keys (provider_id);
+CREATE TABLE IF NOT EXISTS audit (
+    audit_id TEXT PRIMARY KEY, provider_id TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, field TEXT NOT NULL, old TEXT, new TEXT);
+CREATE INDEX IF NOT EXISTS audit_provider ON audit (provider_id, at, audit_id);
+CREATE TABLE IF NOT EXISTS event_definitions (
+    provider_id TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, active INTEGER NOT NULL,
+    description TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (provider_id, name));
+CREATE TABLE IF NOT EXISTS conversations (
+    doc_id TEXT PRIMARY KEY, provider_id TEXT NOT NULL, conversation_id TEXT NOT NULL,
+    data TEXT NOT NULL, updated_at TEXT NOT NULL, shard INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS conversations_scan ON conversations (updated_at, doc_id);
+CREATE TABLE IF NOT EXISTS events (
+    doc_id TEXT PRIMARY KEY, provider_id TEXT NOT NULL, event_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL, provider_session_id TEXT NOT NULL, participant_id TEXT,
+    name TEXT NOT NULL, reason TEXT, event_ts TEXT NOT NULL, response_action TEXT,
+    additional_data TEXT, custom_data TEXT NOT NULL, schema TEXT NOT NULL,
+    ingested_at TEXT NOT NULL, shard INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_scan ON events (ingested_at, doc_id);
+CREATE TABLE IF NOT EXISTS activities (
+    doc_id TEXT PRIMARY KEY, provider_id TEXT NOT NULL, activity_id TEXT NOT NULL,
+    data TEXT NOT NULL, ingested_at TEXT NOT NULL, shard INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS activities_scan ON activities (ingested_at, doc_id);
+CREATE TABLE IF NOT EXISTS failed_events (
+    provider_id TEXT NOT NULL, failed_id TEXT NOT NULL, received_at TEXT NOT NULL,
+    code TEXT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL, payload TEXT NOT NULL,
+    envelope TEXT NOT NULL, status TEXT NOT NULL, replayed_at TEXT, replayed_event_id TEXT,
+    changed_at TEXT NOT NULL, PRIMARY KEY (provider_id, failed_id));
+CREATE INDEX IF NOT EXISTS failed_list ON failed_events (provider_id, received_at, failed_id);
+CREATE INDEX IF NOT EXISTS failed_scan ON failed_events (changed_at, provider_id, failed_id);
+CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS watermarks (name TEXT PRIMARY KEY, value TEXT, extra TEXT NOT NULL);
+"""
+
+_BUSY_TIMEOUT_MS = 5000
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+class SqliteStore:
+    """The store port on one SQLite file (``sqlite:///path`` or ``sqlite:///:memory:``)."""
+
+    def __init__(self, path: str):
+        self._path = path
+        self._memory = path == ":memory:"
+        if not self._memory:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        # An in-memory database exists per connection: share one, guarded by a lock.
+        self._shared: sqlite3.Connection | None = None
+        self._shared_lock = threading.RLock()
+        with self._read() as db:
+            try:
+                db.executescript(SCHEMA)
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"sqlite: {exc}") from exc
+
+    # -- connections ------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._path,
+                timeout=_BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=not self._memory,
+            )
+            conn.row_factory = sqlite3.Row
+            if not self._memory:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            return conn
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"sqlite: {exc}") from exc
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._memory:
+            if self._shared is None:
+                self._shared = self._connect()
+            return self._shared
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._shared_lock if self._memory else _nullcontext():
+            try:
+                yield self._conn()
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"sqlite: {exc}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._shared_lock if self._memory else _nullcontext():
+            conn = self._conn()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"sqlite: {exc}") from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                conn.execute("ROLLBACK")
+                raise StoreUnavailable(f"sqlite: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
+
+    # -- providers, keys, audit -------------------------------------------------------------------
+    def create_provider(self, provider: Provider, key: ApiKey, audit: AuditEntry) -> None:
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO providers VALUES (?,?,?,?,?)",
+                    (
+                        provider.provider_id,
+                        provider.name,
+                        int(provider.enable_analytics),
+                        to_iso(provider.created_at),
+                        to_iso(provider.updated_at),
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists(provider.provider_id) from exc
+            self._insert_key(db, key)
+            self._insert_audit(db, audit)
+
+    def get_provider(self, provider_id: str) -> Provider | None:
+        with self._read() as db:
+            row = db.execute("SELECT * FROM providers WHERE provider_id = ?", (provider_id,)).fetchone()
+        return _provider(row) if row else None
+
+    def set_analytics_flag(
+        self, provider_id: str, enabled: bool, actor: str, at: datetime, audit_id: str
+    ) -> tuple[Provider, AuditEntry | None]:
+        with self._write() as db:
+            row = db.execute("SELECT * FROM providers WHERE provider_id = ?", (provider_id,)).fetchone()
+            if row is None:
+                raise NotFound(provider_id)
+            old = _provider(row)
+            if old.enable_analytics == enabled:
+                return old, None
+            db.execute(
+                "UPDATE providers SET enable_analytics = ?, updated_at = ? WHERE provider_id = ?",
+                (int(enabled), to_iso(at), provider_id),
+            )
+            audit = AuditEntry(
+                audit_id=audit_id,
+                provider_id=provider_id,
+                at=at,
+                actor=actor,
+                action="provider.analytics_flag_changed",
+                field="enableAnalytics",
+                old=old.enable_analytics,
+                new=enabled,
+            )
+            self._insert_audit(db, audit)
+        new = Provider(old.provider_id, old.name, enabled, old.created_at, at)
+        return new, audit
+
+    def list_audit(self, provider_id: str, limit: int, cursor: str | None = None) -> Page:
+        after = decode_cursor(cursor) if cursor else ["", ""]
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT * FROM audit WHERE provider_id = ? AND (at, audit_id) > (?, ?) "
+                "ORDER BY at, audit_id LIMIT ?",
+                (provider_id, after[0], after[1], limit + 1),
+            ).fetchall()
+        items = [
+            AuditEntry(
+                r["audit_id"],
+                r["provider_id"],
+                from_iso(r["at"]),
+                r["actor"],
+                r["action"],
+                r["field"],
+                json.loads(r["old"]),
+                json.loads(r["new"]),
+            )
+            for r in rows[:limit]
+        ]
+        nxt = encode_cursor(rows[limit - 1]["at"], rows[limit - 1]["audit_id"]) if len(rows) > limit else None
+        return Page(items, nxt)
+
+    def add_api_key(self, key: ApiKey, expire_others_at: datetime | None) -> None:
+        with self._write() as db:
+            if expire_others_at is not None:
+                limit = to_iso(expire_others_at)
+                db.execute(
+                    "UPDATE api_keys SET expires_at = ? WHERE provider_id = ? "
+                    "AND (expires_at IS NULL OR expires_at > ?)",
+                    (limit, key.provider_id, limit),
+                )
+            self._insert_key(db, key)
+
+    def get_api_key(self, key_id: str) -> ApiKey | None:
+        with self._read() as db:
+            row = db.execute("SELECT * FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
+        return _api_key(row) if row else None
+
+    def list_api_keys(self, provider_id: str) -> list[ApiKey]:
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT * FROM api_keys WHERE provider_id = ? ORDER BY created_at, key_id",
+                (provider_id,),
+            ).fetchall()
+        return [_api_key(r) for r in rows]
+
+    @staticmethod
+    def _insert_key(db: sqlite3.Connection, key: ApiKey) -> None:
+        db.execute(
+            "INSERT INTO api_keys VALUES (?,?,?,?,?)",
+            (key.key_id, key.provider_id, key.secret_hash, to_iso(key.created_at), to_iso(key.expires_at)),
+        )
+
+    @staticmethod
+    def _insert_audit(db: sqlite3.Connection, audit: AuditEntry) -> None:
+        db.execute(
+            "INSERT INTO audit VALUES (?,?,?,?,?,?,?,?)",
+            (
+                audit.audit_id,
+                audit.provider_id,
+                to_iso(audit.at),
+                audit.actor,
+                audit.action,
+                audit.field,
+                _dumps(audit.old),
+                _dumps(audit.new),
+            ),
+        )
+
+    # -- custom event definitions -----------------------------------------------------------------
+    def put_event_definition(self, definition: EventDefinition) -> None:
+        d = definition
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO event_definitions VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT (provider_id, name) DO UPDATE SET version = excluded.version, "
+                "active = excluded.active, description = excluded.description, "
+                "updated_at = excluded.updated_at",
+                (
+                    d.provider_id,
+                    d.name,
+                    d.version,
+                    int(d.active),
+                    d.description,
+                    to_iso(d.created_at),
+                    to_iso(d.updated_at),
+                ),
+            )
+
+    def get_event_definition(self, provider_id: str, name: str) -> EventDefinition | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT * FROM event_definitions WHERE provider_id = ? AND name = ?",
+                (provider_id, name),
+            ).fetchone()
+        return _definition(row) if row else None
+
+    def list_event_definitions(self, provider_id: str) -> list[EventDefinition]:
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT * FROM event_definitions WHERE provider_id = ? ORDER BY name", (provider_id,)
+            ).fetchall()
+        return [_definition(r) for r in rows]
+
+    # -- conversations ----------------------------------------------------------------------------
+    def upsert_conversation(
+        self, provider_id: str, conversation_id: str, merge: ConversationMerge, at: datetime
+    ) -> tuple[Conversation, bool]:
+        probe = Conversation(provider_id, conversation_id, {}, at)
+        with self._write() as db:
+            row = db.execute(
+                "SELECT data, updated_at FROM conversations WHERE doc_id = ?", (probe.doc_id,)
+            ).fetchone()
+            old = json.loads(row["data"]) if row else None
+            data = merge(old)
+            if row is not None and data == old:
+                # Nothing changed: keep updated_at so the aggregator has nothing to restate.
+                return Conversation(provider_id, conversation_id, old, from_iso(row["updated_at"])), False
+            record = Conversation(provider_id, conversation_id, data, at)
+            db.execute(
+                "INSERT INTO conversations VALUES (?,?,?,?,?,?) ON CONFLICT (doc_id) DO UPDATE SET "
+                "data = excluded.data, updated_at = excluded.updated_at",
+                (
+                    record.doc_id,
+                    provider_id,
+                    conversation_id,
+                    _dumps(record.data),
+                    to_iso(at),
+                    record.shard,
+                ),
+            )
+        return record, row is None
+
+    def get_conversation(self, provider_id: str, conversation_id: str) -> Conversation | None:
+        doc_id = scoped_id(provider_id, "conversation", conversation_id)
+        with self._read() as db:
+            row = db.execute("SELECT * FROM conversations WHERE doc_id = ?", (doc_id,)).fetchone()
+        return _conversation(row) if row else None
+
+    # -- events -----------------------------------------------------------------------------------
+    def insert_events(self, events: Sequence[Event]) -> list[bool]:
+        if not events:
+            return []
+        with self._write() as db:
+            existing = self._existing(db, "events", [e.doc_id for e in events])
+            stored: list[bool] = []
+            rows = []
+            for e in events:
+                if e.doc_id in existing:
+                    stored.append(False)
+                    continue
+                existing.add(e.doc_id)
+                stored.append(True)
+                rows.append(
+                    (
+                        e.doc_id,
+                        e.provider_id,
+                        e.event_id,
+                        e.conversation_id,
+                        e.provider_session_id,
+                        e.participant_id,
+                        e.name,
+                        e.reason,
+                        to_iso(e.event_ts),
+                        e.response_action,
+                        e.additional_data,
+                        _dumps(e.custom_data),
+                        e.schema,
+                        to_iso(e.ingested_at),
+                        e.shard,
+                    )
+                )
+            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        return stored
+
+    def get_event(self, provider_id: str, event_id: str) -> Event | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT * FROM events WHERE doc_id = ?", (scoped_id(provider_id, "event", event_id),)
+            ).fetchone()
+        return _event(row) if row else None
+
+    @staticmethod
+    def _existing(db: sqlite3.Connection, table: str, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0] for r in db.execute(f"SELECT doc_id FROM {table} WHERE doc_id IN ({marks})", chunk)
+            )
+        return found
+
+    # -- activities -------------------------------------------------------------------------------
+    def upsert_activities(self, activities: Sequence[Activity]) -> list[bool]:
+        if not activities:
+            return []
+        with self._write() as db:
+            existing = self._existing(db, "activities", [a.doc_id for a in activities])
+            created = []
+            for a in activities:
+                created.append(a.doc_id not in existing)
+                existing.add(a.doc_id)
+            db.executemany(
+                "INSERT INTO activities VALUES (?,?,?,?,?,?) ON CONFLICT (doc_id) DO UPDATE SET "
+                "data = excluded.data, ingested_at = excluded.ingested_at",
+                [
+                    (a.doc_id, a.provider_id, a.activity_id, _dumps(a.data), to_iso(a.ingested_at), a.shard)
+                    for a in activities
+                ],
+            )
+        return created
+
+    # -- failed events ----------------------------------------------------------------------------
+    def add_failed_events(self, failed: Sequence[FailedEvent]) -> list[bool]:
+        if not failed:
+            return []
+        stored = []
+        with self._write() as db:
+            for f in failed:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO failed_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        f.provider_id,
+                        f.failed_id,
+                        to_iso(f.received_at),
+                        f.code,
+                        f.message,
+                        _dumps(f.details),
+                        f.payload,
+                        _dumps(f.envelope),
+                        f.status,
+                        to_iso(f.replayed_at),
+                        f.replayed_event_id,
+                        to_iso(f.replayed_at or f.received_at),
+                    ),
+                )
+                stored.append(cur.rowcount == 1)
+        return stored
+
+    def list_failed_events(
+        self, provider_id: str, status: str | None, limit: int, cursor: str | None = None
+    ) -> Page:
+        after = decode_cursor(cursor) if cursor else ["", ""]
+        sql = "SELECT * FROM failed_events WHERE provider_id = ? AND (received_at, failed_id) > (?, ?)"
+        args: list[Any] = [provider_id, after[0], after[1]]
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        sql += " ORDER BY received_at, failed_id LIMIT ?"
+        args.append(limit + 1)
+        with self._read() as db:
+            rows = db.execute(sql, args).fetchall()
+        items = [_failed(r) for r in rows[:limit]]
+        nxt = (
+            encode_cursor(rows[limit - 1]["received_at"], rows[limit - 1]["failed_id"])
+            if len(rows) > limit
+            else None
+        )
+        return Page(items, nxt)
+
+    def get_failed_event(self, provider_id: str, failed_id: str) -> FailedEvent | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT * FROM failed_events WHERE provider_id = ? AND failed_id = ?",
+                (provider_id, failed_id),
+            ).fetchone()
+        return _failed(row) if row else None
+
+    def mark_failed_replayed(self, provider_id: str, failed_id: str, event_id: str, at: datetime) -> None:
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE failed_events SET status = 'replayed', replayed_at = ?, "
+                "replayed_event_id = ?, changed_at = ? WHERE provider_id = ? AND failed_id = ?",
+                (to_iso(at), event_id, to_iso(at), provider_id, failed_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(failed_id)
+
+    # -- aggregator extraction --------------------------------------------------------------------
+    def _scan(
+        self, table: str, time_col: str, since: datetime | None, until: datetime, page_size: int
+    ) -> Iterator[list[sqlite3.Row]]:
+        key_col = "doc_id" if table != "failed_events" else "provider_id || ':' || failed_id"
+        last = (to_iso(since) if since else "", "")
+        while True:
+            with self._read() as db:
+                rows = db.execute(
+                    f"SELECT *, {key_col} AS _key FROM {table} "
+                    f"WHERE ({time_col}, {key_col}) > (?, ?) AND {time_col} <= ? "
+                    f"ORDER BY {time_col}, {key_col} LIMIT ?",
+                    (last[0], last[1], to_iso(until), page_size),
+                ).fetchall()
+            if not rows:
+                return
+            yield rows
+            if len(rows) < page_size:
+                return
+            last = (rows[-1][time_col], rows[-1]["_key"])
+
+    def scan_events(self, since: datetime | None, until: datetime, page_size: int) -> Iterator[list[Event]]:
+        for rows in self._scan("events", "ingested_at", since, until, page_size):
+            yield [_event(r) for r in rows]
+
+    def scan_conversations(
+        self, since: datetime | None, until: datetime, page_size: int
+    ) -> Iterator[list[Conversation]]:
+        for rows in self._scan("conversations", "updated_at", since, until, page_size):
+            yield [_conversation(r) for r in rows]
+
+    def scan_activities(
+        self, since: datetime | None, until: datetime, page_size: int
+    ) -> Iterator[list[Activity]]:
+        for rows in self._scan("activities", "ingested_at", since, until, page_size):
+            yield [
+                Activity(
+                    r["provider_id"], r["activity_id"], json.loads(r["data"]), from_iso(r["ingested_at"])
+                )
+                for r in rows
+            ]
+
+    def scan_failed_events(
+        self, since: datetime | None, until: datetime, page_size: int
+    ) -> Iterator[list[FailedEvent]]:
+        for rows in self._scan("failed_events", "changed_at", since, until, page_size):
+            yield [_failed(r) for r in rows]
+
+    # -- aggregator coordination ------------------------------------------------------------------
+    def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:
+        expires = to_iso(now + timedelta(seconds=ttl_seconds))
+        with self._write() as db:
+            row = db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+            if row and row["owner"] != owner and row["expires_at"] > to_iso(now):
+                return False
+            db.execute(
+                "INSERT INTO leases VALUES (?,?,?) ON CONFLICT (name) DO UPDATE SET "
+                "owner = excluded.owner, expires_at = excluded.expires_at",
+                (name, owner, expires),
+            )
+        return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+    def get_watermark(self, name: str) -> Watermark:
+        with self._read() as db:
+            row = db.execute("SELECT * FROM watermarks WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return Watermark(name, None, {})
+        return Watermark(name, from_iso(row["value"]), json.loads(row["extra"]))
+
+    def set_watermark(self, watermark: Watermark) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO watermarks VALUES (?,?,?) ON CONFLICT (name) DO UPDATE SET "
+                "value = excluded.value, extra = excluded.extra",
+                (watermark.name, to_iso(watermark.value), _dumps(watermark.extra)),
+            )
+
+
+@contextmanager
+def _nullcontext() -> Iterator[None]:
+    yield
+
+
+def _provider(r: sqlite3.Row) -> Provider:
+    return Provider(
+        r["provider_id"],
+        r["name"],
+        bool(r["enable_analytics"]),
+        from_iso(r["created_at"]),
+        from_iso(r["updated_at"]),
+    )
+
+
+def _api_key(r: sqlite3.Row) -> ApiKey:
+    return ApiKey(
+        r["key_id"], r["provider_id"], r["secret_hash"], from_iso(r["created_at"]), from_iso(r["expires_at"])
+    )
+
+
+def _definition(r: sqlite3.Row) -> EventDefinition:
+    return EventDefinition(
+        r["provider_id"],
+        r["name"],
+        r["version"],
+        bool(r["active"]),
+        r["description"],
+        from_iso(r["created_at"]),
+        from_iso(r["updated_at"]),
+    )
+
+
+def _conversation(r: sqlite3.Row) -> Conversation:
+    return Conversation(
+        r["provider_id"], r["conversation_id"], json.loads(r["data"]), from_iso(r["updated_at"])
+    )
+
+
+def _event(r: sqlite3.Row) -> Event:
+    return Event(
+        provider_id=r["provider_id"],
+        event_id=r["event_id"],
+        conversation_id=r["conversation_id"],
+        provider_session_id=r["provider_session_id"],
+        participant_id=r["participant_id"],
+        name=r["name"],
+        reason=r["reason"],
+        event_ts=from_iso(r["event_ts"]),
+        response_action=r["response_action"],
+        additional_data=r["additional_data"],
+        custom_data=json.loads(r["custom_data"]),
+        schema=r["schema"],
+        ingested_at=from_iso(r["ingested_at"]),
+    )
+
+
+def _failed(r: sqlite3.Row) -> FailedEvent:
+    return FailedEvent(
+        provider_id=r["provider_id"],
+        failed_id=r["failed_id"],
+        received_at=from_iso(r["received_at"]),
+        code=r["code"],
+        message=r["message"],
+        details=json.loads(r["details"]),
+        payload=r["payload"],
+        envelope=json.loads(r["envelope"]),
+        status=r["status"],
+        replayed_at=from_iso(r["replayed_at"]),
+        replayed_event_id=r["replayed_event_id"],
+    )

@@ -1,0 +1,113 @@
+"""Warehouse tables declared once, as data: adapters render their DDL from this, the data dictionary
+and the Terraform schemas are generated from it.
+
+Raw tables mirror the operational store (one row per stored object, latest version wins); fact
+tables are derived from them by SQL in the warehouse; ``kpi_daily`` holds the KPI rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ColumnType = Literal["STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "DATE", "JSON"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    partition_by: str | None = None
+    cluster_by: tuple[str, ...] = ()
+
+
+def C(name: str, type_: ColumnType, description: str, required: bool = False) -> Column:
+    return Column(name, type_, description, required)
+
+
+RAW_CONVERSATIONS = Table(
+    "raw_conversations",
+    "One row per conversation as last registered by the provider (initLogAnalytics).",
+    (
+        C("provider_id", "STRING", "Provider that owns the conversation", True),
+        C("conversation_id", "STRING", "Provider's conversation id", True),
+        C("channel", "STRING", "Channel, e.g. voice, chat, sms", True),
+        C("direction", "STRING", "inbound or outbound", True),
+        C("conversation_ts", "TIMESTAMP", "When the conversation started", True),
+        C("closed_ts", "TIMESTAMP", "closedTimestamp when the provider sent one"),
+        C("customer_id", "STRING", "Pseudonymous customer id"),
+        C("account_id", "STRING", "CRM account"),
+        C("contact_id", "STRING", "CRM contact"),
+        C("experience_id", "STRING", "Chatbot experience"),
+        C("platform", "STRING", "mobile or desktop (chatbots)"),
+        C("updated_at", "TIMESTAMP", "When the store last changed this conversation", True),
+    ),
+    key=("provider_id", "conversation_id"),
+    cluster_by=("provider_id",),
+)
+
+RAW_SESSIONS = Table(
+    "raw_sessions",
+    "One row per session of a conversation.",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("conversation_id", "STRING", "Conversation", True),
+        C("session_id", "STRING", "Session id (providerSessionId in events)", True),
+        C("created_ts", "TIMESTAMP", "sessionCreatedTimestamp", True),
+        C("queue_assigned_ts", "TIMESTAMP", "sessionQueueAssignedTimestamp"),
+        C("agent_assigned_ts", "TIMESTAMP", "sessionAgentAssignedTimestamp"),
+        C("queue_id", "STRING", "Queue"),
+        C("queue_name", "STRING", "Queue name"),
+        C("session_channel", "STRING", "Channel of this session when it differs"),
+    ),
+    key=("provider_id", "conversation_id", "session_id"),
+    cluster_by=("provider_id",),
+)
+
+RAW_PARTICIPANTS = Table(
+    "raw_participants",
+    "One row per participant of a session.",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("conversation_id", "STRING", "Conversation", True),
+        C("session_id", "STRING", "Session", True),
+        C("participant_id", "STRING", "Participant (agent id for agents)", True),
+        C("participant_type", "STRING", "agent, bot or customer", True),
+        C("participant_mode", "STRING", "primary, consult or monitor", True),
+        C("added_ts", "TIMESTAMP", "participantAddedTimestamp", True),
+    ),
+    key=("provider_id", "conversation_id", "session_id", "participant_id"),
+    cluster_by=("provider_id",),
+)
+
+RAW_EVENTS = Table(
+    "raw_events",
+    "One row per accepted KPI event (exactly once: keyed by provider and event id).",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("event_id", "STRING", "Event id (sent, or derived from the content)", True),
+        C("conversation_id", "STRING", "Conversation", True),
+        C("session_id", "STRING", "providerSessionId", True),
+        C("participant_id", "STRING", "Participant that logged the event"),
+        C("name", "STRING", "kpiEventName", True),
+        C("reason", "STRING", "kpiEventReason"),
+        C("event_ts", "TIMESTAMP", "eventTimestamp", True),
+        C("response_action", "STRING", "notificationResponseAction (Accept/Reject)"),
+        C("custom_data", "JSON", "Typed customData"),
+        C("schema", "STRING", "Iglu-style schema URI with SchemaVer"),
+        C("ingested_at", "TIMESTAMP", "When the store accepted it", True),
+    ),
+    key=("provider_id", "event_id"),
+    partition_by="event_ts",
+    cluster_by=("provider_id", "conversation_id"),
+)
