@@ -111,3 +111,74 @@ RAW_EVENTS = Table(
     partition_by="event_ts",
     cluster_by=("provider_id", "conversation_id"),
 )
+
+RAW_ACTIVITIES = Table(
+    "raw_activities",
+    "One row per relationship activity (e-mail, meeting, phone call), latest version.",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("activity_id", "STRING", "Activity id", True),
+        C("activity_type", "STRING", "email, meeting or phonecall", True),
+        C("regarding_type", "STRING", "account, contact, lead or opportunity", True),
+        C("regarding_id", "STRING", "The record the activity is about", True),
+        C("account_id", "STRING", "Account"),
+        C("status", "STRING", "completed, scheduled or canceled", True),
+        C("start_ts", "TIMESTAMP", "Start (sent time for e-mails)", True),
+        C("end_ts", "TIMESTAMP", "End (meetings and calls)"),
+        C("in_reply_to", "STRING", "Activity this one answers"),
+        C("initiated_by", "STRING", "us or customer", True),
+        C("parties", "JSON", "Parties with side and role", True),
+        C("ingested_at", "TIMESTAMP", "When the store last changed it", True),
+    ),
+    key=("provider_id", "activity_id"),
+    partition_by="start_ts",
+    cluster_by=("provider_id", "regarding_id"),
+)
+
+RAW_FAILED_EVENTS = Table(
+    "raw_failed_events",
+    "Events and activities we rejected, with the reason; replayed ones say so.",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("failed_id", "STRING", "Failed-event id (content hash)", True),
+        C("received_at", "TIMESTAMP", "When it was rejected", True),
+        C("code", "STRING", "Rejection code, e.g. invalid_event", True),
+        C("message", "STRING", "Rejection message", True),
+        C("kind", "STRING", "event or activity", True),
+        C("status", "STRING", "open or replayed", True),
+        C("replayed_at", "TIMESTAMP", "When an operator replayed it"),
+    ),
+    key=("provider_id", "failed_id"),
+    partition_by="received_at",
+    cluster_by=("provider_id", "code"),
+)
+
+KPI_DAILY = Table(
+    "kpi_daily",
+    "One row per KPI, provider, day and slice. A NULL dimension means 'all'; the row with every "
+    "dimension NULL is the provider's total for the day. A missing value of a dimension is '(none)'.",
+    (
+        C("day", "DATE", "UTC day the KPI is attributed to", True),
+        C("provider_id", "STRING", "Provider", True),
+        C("kpi", "STRING", "KPI name from the catalog", True),
+        C("channel", "STRING", "Channel slice (NULL = all channels)"),
+        C("queue_id", "STRING", "Queue slice (NULL = all queues)"),
+        C("agent_id", "STRING", "Agent slice (NULL = all agents)"),
+        C("experience_id", "STRING", "Chatbot experience slice (NULL = all)"),
+        C("value", "FLOAT64", "The KPI value (NULL when the denominator is 0)"),
+        C("numerator", "FLOAT64", "Numerator (or the sum for averages)"),
+        C("denominator", "FLOAT64", "Denominator (or the count for averages)"),
+        C("unit", "STRING", "count, seconds, ratio or score", True),
+        C("computed_at", "TIMESTAMP", "When the aggregation computed this row", True),
+    ),
+    key=("day", "provider_id", "kpi", "channel", "queue_id", "agent_id", "experience_id"),
+    partition_by="day",
+    cluster_by=("provider_id", "kpi"),
+)
+
+KPI_PROVIDER_DAILY_VIEW = (
+    "kpi_provider_daily",
+    "Provider totals per day: the rows of kpi_daily whose dimensions are all NULL.",
+    "SELECT day, provider_id, kpi, value, numerator, denominator, unit FROM kpi_daily "
+    "WHERE channel IS NULL AND queue_id IS NULL AND agent_id IS NULL AND experience_id IS NULL",
+)
