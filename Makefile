@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test serve aggregate lint format openapi docs bench build deploy clean
+.PHONY: run test serve aggregate lint format openapi docs bench build deploy infra-gen clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,6 +36,22 @@ format: $(STAMP)
 
 openapi: $(STAMP) ## regenerate the committed OpenAPI and JSON Schema documents
 	$(BIN)/python -m shared.openapi.spec
+
+BUILD_DIR ?= build
+TF ?= terraform
+TF_VARS ?= terraform.tfvars
+
+build: $(STAMP) ## one reproducible zip per function in $(BUILD_DIR)/ (content-hashed names), prints each sha256
+	$(BIN)/python -m tools.build --out $(BUILD_DIR)
+
+infra-gen: $(STAMP) ## regenerate infra/generated/*.json from the warehouse table and Firestore index declarations
+	$(BIN)/python -m tools.infra_gen
+
+deploy: build infra-gen ## build, infra-gen, then terraform init/plan/apply in infra/ with infra/$(TF_VARS) (docs/deploy.md)
+	@test -f infra/$(TF_VARS) || { echo "make deploy: infra/$(TF_VARS) is missing; copy infra/terraform.tfvars.example and fill it in" >&2; exit 1; }
+	$(TF) -chdir=infra init -input=false
+	$(TF) -chdir=infra plan -input=false -var-file=$(TF_VARS) -out=tfplan
+	$(TF) -chdir=infra apply -input=false tfplan
 
 clean:
 	rm -rf $(VENV) .local build

@@ -2,8 +2,13 @@
 
 import functions_framework
 from flask import Request, Response
+from werkzeug.exceptions import HTTPException
 
 from shared.endpoints.ingest import api
+from shared.http.api import framework_error
+
+# The framework answers a few paths itself (/robots.txt, /favicon.ico): keep those JSON too.
+functions_framework.errorhandler(HTTPException)(framework_error)
 
 
 @functions_framework.http

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import flask
 from flask import Request, Response
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, RequestRedirect, Rule
 
 from shared.auth.guard import authenticate_admin, authenticate_provider
 from shared.config import Settings, settings
@@ -56,10 +58,10 @@ class Call:
         raw = self.request.args.get(name)
         if raw is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise ApiError(400, "invalid_query", f"query parameter {name!r} must be an integer") from exc
+        # Plain ASCII digits only: int() would also take " 5", "+5", "5_0" and other scripts' digits.
+        if not re.fullmatch(r"[0-9]{1,9}", raw):
+            raise ApiError(400, "invalid_query", f"query parameter {name!r} must be an integer")
+        value = int(raw)
         if not low <= value <= high:
             raise ApiError(400, "invalid_query", f"query parameter {name!r} must be in {low}..{high}")
         return value
@@ -92,6 +94,18 @@ def error_response(err: ApiError) -> Response:
     return json_response(err.status, err.body(), err.headers)
 
 
+def framework_error(exc: HTTPException) -> Response:
+    """The v1 error shape for what functions-framework answers before our router sees the request
+    (it serves ``/robots.txt`` and ``/favicon.ico`` as bare HTML 404s): every error is JSON."""
+    status = exc.code or 500
+    if status == 404:
+        return error_response(
+            ApiError(404, "route_not_found", f"no route for {flask.request.method} {flask.request.path}")
+        )
+    code = re.sub(r"[^a-z0-9]+", "_", (exc.name or "error").lower()).strip("_")
+    return error_response(ApiError(status, code, f"{status} {exc.name}"))
+
+
 class Api:
     def __init__(self, name: str, routes: list[Route], openapi: Callable[[], dict[str, Any]]):
         self.name = name
@@ -103,6 +117,8 @@ class Api:
                 Rule("/healthz", methods=["GET"], endpoint="health"),
             ],
             strict_slashes=False,
+            # "/v1//events" is no route of ours: werkzeug would answer it with a redirect exception.
+            merge_slashes=False,
         )
         self._openapi = openapi
 
@@ -117,12 +133,14 @@ class Api:
             )
         except StoreUnavailable as exc:
             log.warning("store unavailable: %s", exc)
+            # ANALYTICS_RETRY_AFTER_SECONDS is the floor; an adapter that knows better may ask for more.
+            retry_after = max(exc.retry_after, settings().retry_after_seconds)
             return error_response(
                 ApiError(
                     503,
                     "store_unavailable",
                     "the operational store is unavailable; retry the same request later",
-                    headers={"Retry-After": str(exc.retry_after)},
+                    headers={"Retry-After": str(retry_after)},
                 )
             )
         except Exception:  # a bug of ours: log it, and never send a stack trace to the client
@@ -138,7 +156,7 @@ class Api:
             raise ApiError(
                 405, "method_not_allowed", f"{request.method} is not allowed here", headers={"Allow": allowed}
             ) from exc
-        except NotFound as exc:
+        except (NotFound, RequestRedirect) as exc:
             raise ApiError(404, "route_not_found", f"no route for {request.method} {request.path}") from exc
         if endpoint == "openapi":
             return json_response(200, self._openapi(), {"Cache-Control": "public, max-age=300"})

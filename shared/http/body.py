@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from flask import Request
@@ -10,6 +11,9 @@ from flask import Request
 from shared.errors import ApiError
 
 _MAX_DEPTH = 32
+# Longer integers than this are refused while parsing (Python's own limit is 4300 digits, past which
+# int() raises a plain ValueError); the models then bound what each field accepts.
+_MAX_INT_DIGITS = 1000
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -25,16 +29,43 @@ def _no_constants(name: str) -> Any:
     raise ApiError(400, "malformed_json", f"{name} is not valid JSON")
 
 
-def _depth(value: Any, level: int = 0) -> int:
+def _int(text: str) -> int:
+    if len(text) > _MAX_INT_DIGITS:
+        raise ApiError(400, "malformed_json", f"a number in the body has more than {_MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: JSON has no infinity, and no store or warehouse holds one
+        raise ApiError(400, "malformed_json", f"the number {text[:40]} is out of range")
+    return value
+
+
+def _text(value: str) -> str:
+    # json accepts escaped lone surrogates ("\ud800"): they are no Unicode text and cannot be stored.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ApiError(
+            400, "invalid_utf8", "the body contains an escaped lone surrogate, which is not a character"
+        ) from exc
+    return value
+
+
+def _check(value: Any, level: int = 0) -> None:
+    """Nesting depth and text that UTF-8 can carry, in one walk of the parsed body."""
     if level > _MAX_DEPTH:
         raise ApiError(400, "json_too_deep", f"the body nests deeper than {_MAX_DEPTH} levels")
-    if isinstance(value, dict):
-        for v in value.values():
-            _depth(v, level + 1)
+    if isinstance(value, str):
+        _text(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _text(k)
+            _check(v, level + 1)
     elif isinstance(value, list):
         for v in value:
-            _depth(v, level + 1)
-    return level
+            _check(v, level + 1)
 
 
 def read_json(request: Request, max_bytes: int) -> Any:
@@ -57,7 +88,13 @@ def read_json(request: Request, max_bytes: int) -> Any:
     except UnicodeDecodeError as exc:
         raise ApiError(400, "invalid_utf8", f"the body is not valid UTF-8 (byte {exc.start})") from exc
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constants,
+            parse_int=_int,
+            parse_float=_float,
+        )
     except json.JSONDecodeError as exc:
         raise ApiError(
             400,
@@ -66,7 +103,7 @@ def read_json(request: Request, max_bytes: int) -> Any:
         ) from exc
     except RecursionError as exc:
         raise ApiError(400, "json_too_deep", "the body nests too deeply") from exc
-    _depth(value)
+    _check(value)
     return value
 
 

@@ -1,7 +1,10 @@
-"""The OpenAPI 3.1 documents of the HTTP functions, generated from the pydantic models.
+"""The OpenAPI 3.1 documents of the HTTP functions, generated from the pydantic models, and the
+committed documents: ``docs/openapi/<function>.json`` plus the JSON Schemas of ``schemas.py`` under
+``docs/schemas``.
 
-The committed copies (``docs/openapi/<function>.json``) are checked against this in the tests, and
-each function serves its own at ``GET /openapi.json``.
+The committed copies are checked against this in the tests (a drift test), and each function
+serves its own OpenAPI document at ``GET /openapi.json``. ``python -m shared.openapi.spec`` (or
+``make openapi``) rewrites them all.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared.openapi.schemas import schema_documents
 from shared.schema.activity import ActivityBatch, ActivityResponse
 from shared.schema.conversation import ConversationRequest, ConversationResponse
 from shared.schema.events import BatchResponse, EventBatch
 from shared.schema.provider import (
     AuditPage,
-    EventDefinitionIn,
+    EventDefinitionBody,
     EventDefinitionOut,
     FailedEventPage,
     KeyCreated,
@@ -35,7 +39,9 @@ from shared.schema.provider import (
 )
 
 VERSION = "1.0.0"
-COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "openapi"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+COMMITTED = DOCS / "openapi"
+SCHEMAS = DOCS / "schemas"
 
 ERRORS: dict[int, str] = {
     400: "Malformed request (bad JSON, duplicate keys, bad query)",
@@ -47,7 +53,12 @@ ERRORS: dict[int, str] = {
     413: "Body, batch or item too large",
     415: "Body is not JSON",
     422: "Invalid fields (per-field details)",
-    503: "Store unavailable; retry after Retry-After seconds",
+    503: "Store unavailable (or operator auth not configured); retry after Retry-After seconds",
+}
+
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "Bearer challenge", "schema": {"type": "string"}}},
+    503: {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}},
 }
 
 
@@ -63,6 +74,7 @@ class Op:
     list_of: bool = False
     query: tuple[tuple[str, str, str], ...] = ()
     updates: bool = False  # also answers 200 when the object already existed
+    public: bool = False  # no credentials (health, the document itself)
 
 
 PAGE = (("limit", "integer", "1..500, default 100"), ("cursor", "string", "nextCursor of the previous page"))
@@ -123,7 +135,7 @@ OPS: dict[str, list[Op]] = {
             "Read a provider (never its keys)",
             200,
             ProviderOut,
-            errors=(401, 403, 404, 503),
+            errors=(400, 401, 403, 404, 503),
         ),
         Op(
             "patch",
@@ -141,7 +153,7 @@ OPS: dict[str, list[Op]] = {
             201,
             KeyCreated,
             KeyRotate,
-            (400, 401, 403, 404, 415, 422, 503),
+            (400, 401, 403, 404, 413, 415, 422, 503),
         ),
         Op(
             "get",
@@ -149,7 +161,7 @@ OPS: dict[str, list[Op]] = {
             "List key ids and their expiry",
             200,
             KeyOut,
-            errors=(401, 403, 404, 503),
+            errors=(400, 401, 403, 404, 503),
             list_of=True,
         ),
         Op(
@@ -167,7 +179,7 @@ OPS: dict[str, list[Op]] = {
             "System and Custom events",
             200,
             EventDefinitionOut,
-            errors=(401, 403, 404, 503),
+            errors=(400, 401, 403, 404, 503),
             list_of=True,
         ),
         Op(
@@ -176,8 +188,8 @@ OPS: dict[str, list[Op]] = {
             "Register or change a custom event",
             201,
             EventDefinitionOut,
-            EventDefinitionIn,
-            (400, 401, 403, 404, 409, 415, 422, 503),
+            EventDefinitionBody,
+            (400, 401, 403, 404, 409, 413, 415, 422, 503),
             updates=True,
         ),
         Op(
@@ -196,9 +208,27 @@ OPS: dict[str, list[Op]] = {
             200,
             ReplayResponse,
             ReplayRequest,
-            (400, 401, 403, 404, 415, 422, 503),
+            (400, 401, 403, 404, 413, 415, 422, 503),
         ),
     ],
+}
+
+# Every function also answers these two, without credentials.
+COMMON = [
+    Op("get", "/healthz", "Liveness: the function is up", 200, None, errors=(), public=True),
+    Op("get", "/openapi.json", "This document", 200, None, errors=(), public=True),
+]
+HEALTH_SCHEMA = {
+    "type": "object",
+    "required": ["status", "function"],
+    "properties": {"status": {"type": "string", "enum": ["ok"]}, "function": {"type": "string"}},
+}
+OPENAPI_SCHEMA = {"type": "object", "description": "an OpenAPI 3.1 document"}
+
+# Path parameters carry the same rules as the models: an id outside them can name no object.
+PATH_PARAMS = {
+    "providerId": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{1,62}$"},
+    "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$"},
 }
 
 TITLES = {
@@ -230,9 +260,69 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _operation_id(op: Op) -> str:
+    path = op.path.strip("/").replace("/", "_").replace("{", "").replace("}", "")
+    return f"{op.method}_{path.replace('-', '_').replace('.', '_')}"
+
+
+def _response_schema(op: Op) -> dict[str, Any]:
+    if op.path == "/healthz":
+        return HEALTH_SCHEMA
+    if op.path == "/openapi.json":
+        return OPENAPI_SCHEMA
+    assert op.response is not None
+    if op.list_of:
+        return {
+            "type": "object",
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": _ref(op.response)}},
+        }
+    return _ref(op.response)
+
+
+def _operation(op: Op) -> dict[str, Any]:
+    body = _response_schema(op)
+    responses: dict[str, Any] = {
+        str(op.status): {"description": "OK", "content": {"application/json": {"schema": body}}}
+    }
+    for status in op.errors:
+        responses[str(status)] = {
+            "description": ERRORS[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        if status in ERROR_HEADERS:
+            responses[str(status)]["headers"] = ERROR_HEADERS[status]
+    if op.updates:
+        responses["200"] = {"description": "Updated", "content": {"application/json": {"schema": body}}}
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": schema}
+        for name, schema in PATH_PARAMS.items()
+        if "{" + name + "}" in op.path
+    ] + [
+        {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": desc}
+        for name, kind, desc in op.query
+    ]
+    entry: dict[str, Any] = {
+        "summary": op.summary,
+        "operationId": _operation_id(op),
+        "responses": dict(sorted(responses.items())),
+    }
+    if op.public:
+        entry["security"] = []
+    if params:
+        entry["parameters"] = params
+    if op.request is not None:
+        entry["requestBody"] = {
+            "required": op.request not in (KeyRotate, ReplayRequest),
+            "content": {"application/json": {"schema": _ref(op.request)}},
+        }
+    return entry
+
+
 @cache
 def openapi_document(function: str) -> dict[str, Any]:
-    ops = OPS[function]
+    """The OpenAPI 3.1 document of one HTTP function (``ingest`` or ``providers``)."""
+    ops = [*OPS[function], *COMMON]
     models = {m for op in ops for m in (op.request, op.response) if m is not None}
     modes = [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)]
     _, defs = models_json_schema(modes, ref_template="#/components/schemas/{model}", by_alias=True)
@@ -240,42 +330,7 @@ def openapi_document(function: str) -> dict[str, Any]:
     schemas["Error"] = ERROR_SCHEMA
     paths: dict[str, Any] = {}
     for op in ops:
-        body = (
-            {"type": "object", "properties": {"items": {"type": "array", "items": _ref(op.response)}}}
-            if op.list_of
-            else _ref(op.response)
-        )
-        responses: dict[str, Any] = {
-            str(op.status): {"description": "OK", "content": {"application/json": {"schema": body}}}
-        }
-        for status in op.errors:
-            responses[str(status)] = {
-                "description": ERRORS[status],
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            }
-        if op.updates:
-            responses["200"] = {"description": "Updated", "content": {"application/json": {"schema": body}}}
-        params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in ("providerId", "name")
-            if "{" + name + "}" in op.path
-        ] + [
-            {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": desc}
-            for name, kind, desc in op.query
-        ]
-        entry: dict[str, Any] = {
-            "summary": op.summary,
-            "operationId": f"{op.method}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '').replace('-', '_')}",
-            "responses": dict(sorted(responses.items())),
-        }
-        if params:
-            entry["parameters"] = params
-        if op.request is not None:
-            entry["requestBody"] = {
-                "required": op.request not in (KeyRotate, ReplayRequest),
-                "content": {"application/json": {"schema": _ref(op.request)}},
-            }
-        paths.setdefault(op.path, {})[op.method] = entry
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
     title, description = TITLES[function]
     return {
         "openapi": "3.1.0",
@@ -290,20 +345,40 @@ def openapi_document(function: str) -> dict[str, Any]:
     }
 
 
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
 def render(function: str) -> str:
-    return json.dumps(openapi_document(function), indent=2, sort_keys=False) + "\n"
+    return _json(openapi_document(function))
+
+
+def committed_documents() -> dict[Path, str]:
+    """Every generated document by its path under ``docs/``, with the exact text to commit."""
+    docs = {COMMITTED / f"{function}.json": render(function) for function in OPS}
+    for relative, schema in schema_documents().items():
+        docs[SCHEMAS / relative] = _json(schema)
+    return docs
+
+
+def stale_documents() -> list[Path]:
+    """JSON files under ``docs/schemas`` that no model generates any more (a renamed event...)."""
+    expected = set(committed_documents())
+    return sorted(p for p in SCHEMAS.rglob("*.json") if p not in expected) if SCHEMAS.exists() else []
 
 
 def write_committed() -> list[Path]:
-    COMMITTED.mkdir(parents=True, exist_ok=True)
+    """Write every document and drop stale schema files, so the tree matches the models."""
+    for path in stale_documents():
+        path.unlink()
     written = []
-    for function in OPS:
-        path = COMMITTED / f"{function}.json"
-        path.write_text(render(function))
+    for path, text in committed_documents().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 
 
 if __name__ == "__main__":
     for p in write_committed():
-        print(f"wrote {p}")
+        print(f"wrote {p.relative_to(DOCS.parent)}")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from shared.errors import ApiError
 from shared.providers.service import require_provider
-from shared.schema.provider import EventDefinitionIn, EventDefinitionOut
+from shared.schema.provider import EventDefinitionBody, EventDefinitionIn, EventDefinitionOut
 from shared.schema.registry import STANDARD_EVENTS, custom_spec
 from shared.store.port import Store
 from shared.store.records import EventDefinition
@@ -27,7 +27,8 @@ def put_definition(
     store: Store, provider_id: str, name: str, body: dict, now: datetime
 ) -> tuple[int, EventDefinitionOut]:
     require_provider(store, provider_id)
-    req = EventDefinitionIn.model_validate({**body, "name": name} if isinstance(body, dict) else body)
+    EventDefinitionBody.model_validate(body)  # refuses a "name" in the body: the path names the event
+    req = EventDefinitionIn.model_validate({**body, "name": name})
     if req.name in STANDARD_EVENTS:
         raise ApiError(
             409, "system_event", f"{req.name!r} is a standard (System) event and cannot be redefined"

@@ -42,7 +42,7 @@ def provider_out(p: Provider) -> ProviderOut:
 def require_provider(store: Store, provider_id: str) -> Provider:
     provider = store.get_provider(provider_id)
     if provider is None:
-        raise ApiError(404, "provider_not_found", f"no provider {provider_id!r}")
+        raise ApiError(404, "provider_not_found", f"no provider {provider_id[:100]!r}")
     return provider
 
 
@@ -73,7 +73,7 @@ def set_flag(store: Store, provider_id: str, body: dict, actor: str, now: dateti
     try:
         provider, _ = store.set_analytics_flag(provider_id, req.enableAnalytics, actor, now, uuid.uuid4().hex)
     except NotFound as exc:
-        raise ApiError(404, "provider_not_found", f"no provider {provider_id!r}") from exc
+        raise ApiError(404, "provider_not_found", f"no provider {provider_id[:100]!r}") from exc
     return provider_out(provider)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from shared.schema.fields import Identifier, Str100, Timestamp, WireModel
+from shared.schema.fields import MAX_CLOCK_SKEW, Identifier, PlannedTimestamp, Str100, WireModel
 
 MAX_ACTIVITIES_PER_REQUEST = 500
 
@@ -25,8 +26,10 @@ class Activity(WireModel):
     regardingId: Identifier
     accountId: Identifier | None = None
     status: Literal["completed", "scheduled", "canceled"] = "completed"
-    startTimestamp: Timestamp
-    endTimestamp: Timestamp | None = None
+    startTimestamp: PlannedTimestamp = Field(
+        description="a scheduled activity may lie ahead (next interaction)"
+    )
+    endTimestamp: PlannedTimestamp | None = None
     inReplyToActivityId: Identifier | None = Field(None, description="for response times")
     parties: Annotated[list[ActivityParty], Field(min_length=1, max_length=100)]
 
@@ -34,6 +37,8 @@ class Activity(WireModel):
     def _shape(self) -> Activity:
         if self.endTimestamp is not None and self.endTimestamp < self.startTimestamp:
             raise ValueError("endTimestamp is before startTimestamp")
+        if self.status == "completed" and self.startTimestamp > datetime.now(UTC) + MAX_CLOCK_SKEW:
+            raise ValueError("a completed activity cannot start more than 24 hours in the future")
         senders = [p for p in self.parties if p.role == "from"]
         if len(senders) != 1:
             raise ValueError("exactly one party must have role 'from' (who initiated it)")

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from shared.schema.fields import CustomData, Identifier, Str100, Timestamp, WireModel
+from shared.schema.fields import CustomData, Identifier, Str100, Timestamp, WireModel, custom_data_dict
 
 
 class Participant(WireModel):
@@ -63,6 +63,7 @@ class Conversation(WireModel):
             raise ValueError("sessionId values must be unique within a conversation")
         if self.closedTimestamp is not None and self.closedTimestamp < self.conversationTimestamp:
             raise ValueError("closedTimestamp is before conversationTimestamp")
+        custom_data_dict(self.customData)  # a repeated attribute would make the value ambiguous
         return self
 
     def all_sessions(self) -> list[Session]:

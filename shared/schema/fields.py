@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 # timestamp before 2000 or more than a day ahead of our clock is a provider bug, not a late event.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_CLOCK_SKEW = timedelta(days=1)
+MAX_PLANNED_AHEAD = timedelta(days=5 * 366)
 
 
 class WireModel(BaseModel):
@@ -36,36 +38,69 @@ ProviderId = Annotated[
 ]
 
 
+# The ISO 8601 / RFC 3339 shape. Checked before pydantic parses, because pydantic would also take a
+# bare number ("1767225600") as Unix seconds, which is not the documented format.
+_ISO_INSTANT = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+)
+
+
 def _require_text(value: Any) -> Any:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _ISO_INSTANT.match(value):
         raise ValueError("must be an ISO 8601 string with a time zone, e.g. 2026-11-23T08:15:00Z")
     return value
 
 
-def _in_range(value: datetime) -> datetime:
-    value = value.astimezone(UTC)
+def _in_range(value: datetime, ahead: timedelta) -> datetime:
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 or 9999-12-31T23:59-01:00 leave datetime's range
+        too_early = value.year < EARLIEST.year
+        raise ValueError(
+            "is before 2000-01-01T00:00:00Z" if too_early else f"is more than {_span(ahead)} in the future"
+        ) from exc
     if value < EARLIEST:
         raise ValueError("is before 2000-01-01T00:00:00Z")
-    if value > datetime.now(UTC) + MAX_CLOCK_SKEW:
-        raise ValueError("is more than 24 hours in the future")
+    if value > datetime.now(UTC) + ahead:
+        raise ValueError(f"is more than {_span(ahead)} in the future")
     return value
 
 
-Timestamp = Annotated[
-    datetime,
-    BeforeValidator(_require_text),
-    AfterValidator(lambda v: v if v.tzinfo else _naive(v)),
-    AfterValidator(_in_range),
-    Field(json_schema_extra={"format": "date-time"}),
-]
-"""An ISO 8601 instant with an explicit offset, normalised to UTC."""
+def _span(ahead: timedelta) -> str:
+    return "24 hours" if ahead == MAX_CLOCK_SKEW else f"{ahead.days} days"
+
+
+def _timestamp(ahead: timedelta) -> Any:
+    return Annotated[
+        datetime,
+        BeforeValidator(_require_text),
+        AfterValidator(lambda v: v if v.tzinfo else _naive(v)),
+        AfterValidator(lambda v: _in_range(v, ahead)),
+        Field(json_schema_extra={"format": "date-time"}),
+    ]
+
+
+Timestamp = _timestamp(MAX_CLOCK_SKEW)
+"""An ISO 8601 instant with an explicit offset, normalised to UTC; at most 24 h ahead of our clock."""
+
+PlannedTimestamp = _timestamp(MAX_PLANNED_AHEAD)
+"""The same, for what may be planned ahead (a scheduled meeting): up to about five years."""
 
 
 def _naive(_: datetime) -> datetime:
     raise ValueError("must carry a time zone (e.g. 'Z' or '+01:00')")
 
 
-CustomValue = Annotated[str, StringConstraints(max_length=1000), Field(strict=True)] | bool | int | float
+def _int64(value: Any) -> Any:
+    if type(value) is int and not -(2**63) <= value < 2**63:
+        raise ValueError("integers must fit in 64 bits (the store and the warehouse hold INT64)")
+    return value
+
+
+CustomValue = Annotated[
+    Annotated[str, StringConstraints(max_length=1000), Field(strict=True)] | bool | int | float,
+    AfterValidator(_int64),
+]
 
 
 class CustomDataItem(WireModel):

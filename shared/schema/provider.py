@@ -74,13 +74,19 @@ class AuditPage(WireModel):
 SchemaVer = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*-[0-9]+-[0-9]+$"), Field(strict=True)]
 
 
-class EventDefinitionIn(WireModel):
-    """A provider's custom KPI event (System events come from the registry and cannot be redefined)."""
+class EventDefinitionBody(WireModel):
+    """Body of ``PUT .../event-definitions/{name}``: the name is the path's, so the body cannot carry
+    a second, conflicting one."""
 
-    name: EventName
     version: SchemaVer = "1-0-0"
     active: bool = Field(True, strict=True)
     description: Annotated[str, StringConstraints(max_length=500), Field(strict=True)] = ""
+
+
+class EventDefinitionIn(EventDefinitionBody):
+    """A provider's custom KPI event (System events come from the registry and cannot be redefined)."""
+
+    name: EventName
 
 
 class EventDefinitionOut(WireModel):

@@ -8,9 +8,9 @@ those carry free-form ``customData`` and are versioned by the provider.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from shared.errors import validation_details
 from shared.schema.events import KpiEvent
@@ -29,9 +29,24 @@ class MessageSentData(_Custom):
     sender: Literal["agent", "bot", "customer"]
 
 
+def _not_bool(value: Any) -> Any:
+    # Lax int parsing would read true as 1: a yes/no is not a survey score.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+def _score(low: int, high: int) -> Any:
+    return Annotated[
+        int, Field(ge=low, le=high), BeforeValidator(_not_bool)
+    ]  # this order keeps min/max in the JSON Schema
+
+
 class SurveyAnsweredData(_Custom):
-    csat: int | None = Field(None, ge=1, le=5)
-    nps: int | None = Field(None, ge=0, le=10)
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["csat"]}, {"required": ["nps"]}]})
+
+    csat: _score(1, 5) | None = None
+    nps: _score(0, 10) | None = None
 
     @model_validator(mode="after")
     def _one_answer(self) -> SurveyAnsweredData:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from shared.store.port import Store
 
@@ -11,14 +11,25 @@ _open: dict[str, Store] = {}
 _lock = threading.Lock()
 
 
+def _sqlite_options(query: str) -> dict[str, int]:
+    """``busy_timeout_ms`` from a ``sqlite:///path?busy_timeout_ms=N`` URL (tests use a short one)."""
+    options: dict[str, int] = {}
+    for name, values in parse_qs(query, keep_blank_values=True, strict_parsing=bool(query)).items():
+        if name != "busy_timeout_ms" or len(values) != 1 or not values[0].isdigit():
+            raise ValueError(f"unsupported SQLite URL option {name}={values!r}: use busy_timeout_ms=<ms>")
+        options[name] = int(values[0])
+    return options
+
+
 def open_store(url: str) -> Store:
-    """A store for ``sqlite:///path`` or ``firestore://PROJECT[/DATABASE]``."""
+    """A store for ``sqlite:///path[?busy_timeout_ms=N]`` or ``firestore://PROJECT[/DATABASE]``."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         from shared.store.sqlite import SqliteStore
 
-        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
-        return SqliteStore(path or ":memory:")
+        location = url.split("?", 1)[0]
+        path = location[len("sqlite:///") :] if location.startswith("sqlite:///") else parsed.path
+        return SqliteStore(path or ":memory:", **_sqlite_options(parsed.query))
     if parsed.scheme == "firestore":
         from shared.store.firestore import FirestoreStore
 

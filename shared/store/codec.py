@@ -30,12 +30,18 @@ def encode_cursor(*parts: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(parts, separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str) -> list[Any]:
-    """Decode a cursor; ``ValueError`` for anything we did not issue."""
+def decode_cursor(cursor: str, arity: int | None = None) -> list[Any]:
+    """Decode a cursor; ``ValueError`` for anything we did not issue.
+
+    With ``arity``, the cursor must hold exactly that many strings: a well-formed cursor of another
+    shape would otherwise reach the query as a wrong-typed parameter.
+    """
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except Exception as exc:
         raise ValueError("invalid cursor") from exc
     if not isinstance(value, list):
+        raise ValueError("invalid cursor")
+    if arity is not None and (len(value) != arity or not all(isinstance(v, str) for v in value)):
         raise ValueError("invalid cursor")
     return value

@@ -83,10 +83,15 @@ def _dumps(value: Any) -> str:
 
 
 class SqliteStore:
-    """The store port on one SQLite file (``sqlite:///path`` or ``sqlite:///:memory:``)."""
+    """The store port on one SQLite file (``sqlite:///path`` or ``sqlite:///:memory:``).
 
-    def __init__(self, path: str):
+    ``busy_timeout_ms`` is how long a write waits for another writer's lock before the store reports
+    itself unavailable (``sqlite:///path?busy_timeout_ms=50``).
+    """
+
+    def __init__(self, path: str, busy_timeout_ms: int = _BUSY_TIMEOUT_MS):
         self._path = path
+        self._busy_timeout_ms = busy_timeout_ms
         self._memory = path == ":memory:"
         if not self._memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +110,7 @@ class SqliteStore:
         try:
             conn = sqlite3.connect(
                 self._path,
-                timeout=_BUSY_TIMEOUT_MS / 1000,
+                timeout=self._busy_timeout_ms / 1000,
                 isolation_level=None,
                 check_same_thread=not self._memory,
             )
@@ -113,7 +118,7 @@ class SqliteStore:
             if not self._memory:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
             return conn
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"sqlite: {exc}") from exc
@@ -216,7 +221,7 @@ class SqliteStore:
         return new, audit
 
     def list_audit(self, provider_id: str, limit: int, cursor: str | None = None) -> Page:
-        after = decode_cursor(cursor) if cursor else ["", ""]
+        after = decode_cursor(cursor, 2) if cursor else ["", ""]
         with self._read() as db:
             rows = db.execute(
                 "SELECT * FROM audit WHERE provider_id = ? AND (at, audit_id) > (?, ?) "
@@ -460,7 +465,7 @@ class SqliteStore:
     def list_failed_events(
         self, provider_id: str, status: str | None, limit: int, cursor: str | None = None
     ) -> Page:
-        after = decode_cursor(cursor) if cursor else ["", ""]
+        after = decode_cursor(cursor, 2) if cursor else ["", ""]
         sql = "SELECT * FROM failed_events WHERE provider_id = ? AND (received_at, failed_id) > (?, ?)"
         args: list[Any] = [provider_id, after[0], after[1]]
         if status is not None:

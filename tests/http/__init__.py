@@ -1,0 +1,1 @@
+"""End-to-end HTTP tests of the provider and operator functions (``ingest``, ``providers``)."""

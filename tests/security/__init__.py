@@ -1,0 +1,1 @@
+"""Security tests: the authorization matrix, object-level authorization, secrets handling."""
