@@ -23,6 +23,7 @@ class Settings:
     key_rotation_grace_seconds: int
     max_body_bytes: int
     retry_after_seconds: int
+    event_retention_days: int
 
 
 def _int(name: str, default: int) -> int:
@@ -41,6 +42,8 @@ def settings() -> Settings:
         key_rotation_grace_seconds=_int("ANALYTICS_KEY_ROTATION_GRACE_SECONDS", 24 * 3600),
         max_body_bytes=_int("ANALYTICS_MAX_BODY_BYTES", 1024 * 1024),
         retry_after_seconds=_int("ANALYTICS_RETRY_AFTER_SECONDS", 2),
+        # Raw events in Firestore expire (TTL) this long after ingestion; the warehouse keeps the facts.
+        event_retention_days=_int("ANALYTICS_EVENT_RETENTION_DAYS", 400),
     )
 
 
