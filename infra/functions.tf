@@ -1,0 +1,194 @@
+# The deployed functions. One block per function in local.function_specs; a block is deployed when
+# its code exists (functions/<name>/main.py in this tree, the tree `make build` bundles), so the
+# deployment follows the code: adding a function (e.g. the daily `report`) is one more block here, and
+# its service account, IAM, secrets, bundle, invoker bindings and, with a `schedule`, its Cloud
+# Scheduler job follow from it. tests/infra checks every block against the code (the entry point is
+# defined in main.py) and fails for a functions/<name>/main.py without a block.
+#
+# Sizing. functions-framework serves with gunicorn, one worker, THREADS threads: THREADS is set to
+# the concurrency so an instance never accepts requests it has no thread for (the default, 4 x CPUs,
+# would queue requests inside the instance instead of letting Cloud Run scale out). Cloud Run allows
+# a concurrency above 1 only with at least 1 vCPU.
+locals {
+  runtime = "python312"
+
+  function_specs = {
+    # Provider traffic: many small requests, I/O-bound (Firestore commits). 1 vCPU, 20 in flight:
+    # enough to keep the CPU busy while commits wait, few enough that pydantic validation under
+    # the GIL does not stretch latency. 1 GiB: 20 bodies of up to 1 MiB, parsed, plus ~150 MiB of
+    # libraries. Public: providers authenticate with API keys in the app.
+    ingest = {
+      entry_point     = "ingest"
+      description     = "Provider API: conversations, KPI events, activities (API-key auth in the app)."
+      public          = true
+      operators       = false
+      cpu             = "1"
+      memory          = "1Gi"
+      concurrency     = 20
+      min_instances   = 0
+      max_instances   = 20
+      timeout_seconds = 60
+      secrets         = ["key_pepper"]
+      project_roles   = ["roles/datastore.user"]
+      dataset_roles   = []
+      schedule        = null
+    }
+
+    # Operator API: a handful of calls a day. A third of a vCPU (so concurrency 1, THREADS 1) and
+    # 512 MiB, the smallest size that imports the client libraries without a slow cold start.
+    providers = {
+      entry_point     = "providers"
+      description     = "Operator API: providers, analytics flag, keys, event definitions, failed events."
+      public          = false
+      operators       = true
+      cpu             = "0.333"
+      memory          = "512Mi"
+      concurrency     = 1
+      min_instances   = 0
+      max_instances   = 3
+      timeout_seconds = 120
+      secrets         = ["admin_token", "key_pepper"]
+      project_roles   = ["roles/datastore.user"]
+      dataset_roles   = []
+      schedule        = null
+    }
+
+    # The aggregation: one run at a time per instance (concurrency 1) holding a lease in the store;
+    # a second instance (max 2) serves a manual restatement or a retry, which waits on the lease.
+    # 1 vCPU and 2 GiB for building Arrow tables of extracted rows before each BigQuery load. The
+    # timeout (9 min) is under the scheduler's attempt deadline (10 min), so the scheduler never
+    # gives up on, and retries next to, an attempt that is still running.
+    aggregate = {
+      entry_point     = "aggregate"
+      description     = "Scheduled aggregation: store -> warehouse facts -> kpi_daily (idempotent, lease-protected)."
+      public          = false
+      operators       = true
+      cpu             = "1"
+      memory          = "2Gi"
+      concurrency     = 1
+      min_instances   = 0
+      max_instances   = 2
+      timeout_seconds = 540
+      secrets         = []
+      project_roles   = ["roles/datastore.user", "roles/bigquery.jobUser"]
+      dataset_roles   = ["roles/bigquery.dataEditor"]
+      schedule = {
+        cron             = "*/5 * * * *"
+        attempt_deadline = "600s"
+        # A failed run is retried only while it is young (fast failures: cold start, lease busy,
+        # a transient 5xx); the next tick 5 minutes later catches up from the watermark anyway.
+        retry_count          = 2
+        min_backoff_duration = "20s"
+        max_backoff_duration = "80s"
+        max_doublings        = 2
+        max_retry_duration   = "240s"
+        body                 = "{}"
+      }
+    }
+  }
+
+  functions = {
+    for name, spec in local.function_specs : name => spec
+    if fileexists("${path.module}/../functions/${name}/main.py")
+  }
+
+  store_url     = "firestore://${var.project_id}/${var.firestore_database}"
+  warehouse_url = "bigquery://${var.project_id}/${var.dataset_id}"
+}
+
+resource "google_cloudfunctions2_function" "function" {
+  for_each = local.functions
+
+  project     = var.project_id
+  location    = var.region
+  name        = "${var.name_prefix}-${each.key}"
+  description = each.value.description
+
+  build_config {
+    runtime           = local.runtime
+    entry_point       = each.value.entry_point
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
+
+    source {
+      storage_source {
+        bucket = google_storage_bucket.bundles.name
+        object = google_storage_bucket_object.bundle[each.key].name
+      }
+    }
+  }
+
+  service_config {
+    available_cpu                    = each.value.cpu
+    available_memory                 = each.value.memory
+    max_instance_request_concurrency = each.value.concurrency
+    min_instance_count               = each.value.min_instances
+    max_instance_count               = lookup(var.max_instances, each.key, each.value.max_instances)
+    timeout_seconds                  = each.value.timeout_seconds
+    ingress_settings                 = "ALLOW_ALL" # private functions are closed by IAM (run.invoker), not by ingress
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.function[each.key].email
+
+    environment_variables = {
+      ANALYTICS_STORE                = local.store_url
+      ANALYTICS_WAREHOUSE            = local.warehouse_url
+      ANALYTICS_EVENT_RETENTION_DAYS = tostring(var.event_retention_days)
+      THREADS                        = tostring(each.value.concurrency)
+    }
+
+    dynamic "secret_environment_variables" {
+      for_each = toset(each.value.secrets)
+      content {
+        key        = local.secrets[secret_environment_variables.value].env
+        project_id = var.project_id
+        secret     = google_secret_manager_secret.secret[secret_environment_variables.value].secret_id
+        version    = local.secrets[secret_environment_variables.value].version
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = tonumber(each.value.cpu) >= 1 || each.value.concurrency == 1
+      error_message = "${each.key}: a concurrency above 1 needs at least 1 vCPU."
+    }
+  }
+
+  depends_on = [
+    google_project_service.api,
+    google_project_iam_member.build,
+    google_artifact_registry_repository_iam_member.build,
+    google_project_iam_member.function,
+    google_secret_manager_secret_iam_member.accessor,
+    google_secret_manager_secret_version.initial,
+  ]
+}
+
+# Who may call what. Only ingest is public (allUsers; the app checks API keys). The private functions
+# admit the operators and, for scheduled ones, the scheduler's service account.
+locals {
+  invokers = merge(
+    { for k, f in local.functions : "${k}/allUsers" => { function = k, member = "allUsers" } if f.public },
+    merge([
+      for k, f in local.functions : {
+        for p in var.operator_principals : "${k}/${p}" => { function = k, member = p }
+      } if f.operators && !f.public
+    ]...),
+    {
+      for k, f in local.functions : "${k}/scheduler" => {
+        function = k
+        member   = google_service_account.scheduler.member
+      } if f.schedule != null && !f.public
+    },
+  )
+}
+
+resource "google_cloud_run_v2_service_iam_member" "invoker" {
+  for_each = local.invokers
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.function[each.value.function].name
+  role     = "roles/run.invoker"
+  member   = each.value.member
+}

@@ -1,0 +1,48 @@
+output "function_urls" {
+  description = "HTTPS endpoint of each function (the Cloud Run URL; the scheduler and operators call these)."
+  value       = { for k, f in google_cloudfunctions2_function.function : k => f.service_config[0].uri }
+}
+
+# The per-function URLs are null for a function whose code is not in the deployed tree.
+output "ingest_url" {
+  description = "Give this to channel providers (with their API key)."
+  value       = try(google_cloudfunctions2_function.function["ingest"].service_config[0].uri, null)
+}
+
+output "providers_url" {
+  description = "Operator API; callers need run.invoker (operator_principals) and the admin token."
+  value       = try(google_cloudfunctions2_function.function["providers"].service_config[0].uri, null)
+}
+
+output "aggregate_url" {
+  description = "Aggregation endpoint (called by Cloud Scheduler; operators may POST a restatement)."
+  value       = try(google_cloudfunctions2_function.function["aggregate"].service_config[0].uri, null)
+}
+
+output "service_accounts" {
+  description = "Runtime service account of each function, and the scheduler's and the build's."
+  value = merge(
+    { for k, sa in google_service_account.function : k => sa.email },
+    { scheduler = google_service_account.scheduler.email, build = google_service_account.build.email },
+  )
+}
+
+output "bundle_objects" {
+  description = "The deployed bundle of each function (gs:// URL); keep it for rollbacks."
+  value       = { for k, o in google_storage_bucket_object.bundle : k => "gs://${o.bucket}/${o.name}" }
+}
+
+output "store_url" {
+  description = "ANALYTICS_STORE of the functions."
+  value       = local.store_url
+}
+
+output "warehouse_url" {
+  description = "ANALYTICS_WAREHOUSE of the functions."
+  value       = local.warehouse_url
+}
+
+output "admin_token_command" {
+  description = "Prints the operator token (needs secretmanager.versions.access on the secret)."
+  value       = "gcloud secrets versions access latest --secret=${google_secret_manager_secret.secret["admin_token"].secret_id} --project=${var.project_id}"
+}
