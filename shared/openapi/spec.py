@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from shared.aggregate.wire import AggregateReport, AggregateRequest
 from shared.openapi.schemas import schema_documents
 from shared.schema.activity import ActivityBatch, ActivityResponse
 from shared.schema.conversation import ConversationRequest, ConversationResponse
@@ -211,6 +212,17 @@ OPS: dict[str, list[Op]] = {
             (400, 401, 403, 404, 413, 415, 422, 503),
         ),
     ],
+    "aggregate": [
+        Op(
+            "post",
+            "/",
+            "Run one aggregation (Cloud Scheduler); optionally restate days",
+            200,
+            AggregateReport,
+            AggregateRequest,
+            (400, 401, 403, 409, 413, 415, 422, 503),
+        ),
+    ],
 }
 
 # Every function also answers these two, without credentials.
@@ -237,6 +249,10 @@ TITLES = {
         "Channel Analytics providers",
         "Operator API: providers, the analytics flag, keys, failed events.",
     ),
+    "aggregate": (
+        "Channel Analytics aggregate",
+        "Scheduler API: one exactly-once aggregation run from the store into the warehouse.",
+    ),
 }
 
 ERROR_SCHEMA = {
@@ -262,6 +278,8 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 
 def _operation_id(op: Op) -> str:
     path = op.path.strip("/").replace("/", "_").replace("{", "").replace("}", "")
+    if not path:  # the aggregate function's only route is its root
+        return f"{op.method}_root"
     return f"{op.method}_{path.replace('-', '_').replace('.', '_')}"
 
 
@@ -313,7 +331,7 @@ def _operation(op: Op) -> dict[str, Any]:
         entry["parameters"] = params
     if op.request is not None:
         entry["requestBody"] = {
-            "required": op.request not in (KeyRotate, ReplayRequest),
+            "required": op.request not in (KeyRotate, ReplayRequest, AggregateRequest),
             "content": {"application/json": {"schema": _ref(op.request)}},
         }
     return entry

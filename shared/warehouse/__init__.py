@@ -1,1 +1,66 @@
-"""The warehouse: one port, a DuckDB and a BigQuery adapter; tables declared once in ``tables.py``."""
+"""The warehouse: one port, a DuckDB and a BigQuery adapter; tables declared once in ``tables.py``.
+
+``open_warehouse(url)`` picks the adapter from ``ANALYTICS_WAREHOUSE``:
+
+- ``duckdb:///path`` (embedded; ``duckdb:///:memory:`` for throw-away use), option
+  ``lock_timeout_s`` (how long to wait for another process's lock on the file);
+- ``bigquery://PROJECT/DATASET``, options ``location``, ``partition_expiration_days`` and
+  ``maximum_bytes_billed``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from shared.warehouse.port import Warehouse
+
+_DUCKDB_OPTIONS = {"lock_timeout_s"}
+_BIGQUERY_OPTIONS = {"location", "partition_expiration_days", "maximum_bytes_billed"}
+
+
+def _options(query: str, allowed: set[str], url: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for name, values in parse_qs(query, keep_blank_values=True).items():
+        if name not in allowed or len(values) != 1 or not values[0]:
+            raise ValueError(f"unsupported option {name!r} in warehouse URL {url!r}: use {sorted(allowed)}")
+        options[name] = values[0]
+    return options
+
+
+def _positive_int(options: dict[str, str], name: str) -> int | None:
+    if name not in options:
+        return None
+    if not options[name].isdigit() or int(options[name]) < 1:
+        raise ValueError(f"warehouse URL option {name} must be a positive integer")
+    return int(options[name])
+
+
+def open_warehouse(url: str) -> Warehouse:
+    """A new warehouse connection for ``url``; the caller closes it when the run is done."""
+    parsed = urlparse(url)
+    if parsed.scheme == "duckdb":
+        from shared.warehouse.duckdb import DuckDbWarehouse
+
+        options = _options(parsed.query, _DUCKDB_OPTIONS, url)
+        location = url.split("?", 1)[0]
+        path = location[len("duckdb:///") :] if location.startswith("duckdb:///") else ""
+        if not path:
+            raise ValueError(f"unsupported warehouse URL {url!r}: use duckdb:///PATH")
+        timeout = float(options.get("lock_timeout_s", "10"))
+        return DuckDbWarehouse(path, lock_timeout_s=timeout)
+    if parsed.scheme == "bigquery":
+        from shared.warehouse.bigquery import BigQueryWarehouse
+        from shared.warehouse.ddl import BigQueryTableOptions
+
+        dataset = parsed.path.strip("/")
+        if not parsed.netloc or not dataset or "/" in dataset:
+            raise ValueError(f"unsupported warehouse URL {url!r}: use bigquery://PROJECT/DATASET")
+        options = _options(parsed.query, _BIGQUERY_OPTIONS, url)
+        return BigQueryWarehouse(
+            parsed.netloc,
+            dataset,
+            location=options.get("location"),
+            options=BigQueryTableOptions(_positive_int(options, "partition_expiration_days")),
+            maximum_bytes_billed=_positive_int(options, "maximum_bytes_billed"),
+        )
+    raise ValueError(f"unsupported warehouse URL {url!r}: use duckdb:///PATH or bigquery://PROJECT/DATASET")

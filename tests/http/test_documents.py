@@ -20,6 +20,7 @@ import pytest
 from jsonschema import Draft4Validator, Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 
+from shared.endpoints import aggregate as aggregate_routes
 from shared.endpoints import ingest as ingest_routes
 from shared.endpoints import providers as provider_routes
 from shared.openapi.schemas import API_VENDOR, REQUEST_BODIES, SELF_DESCRIBING, schema_documents
@@ -33,8 +34,13 @@ from shared.openapi.spec import (
 )
 from shared.schema.registry import STANDARD_EVENTS, VENDOR
 from tests.http.support import activity, batch, conversation, custom, event, participant, session
+from tests.support.functions import function_client
 
-FUNCTIONS = {"ingest": ingest_routes.ROUTES, "providers": provider_routes.ROUTES}
+FUNCTIONS = {
+    "ingest": ingest_routes.ROUTES,
+    "providers": provider_routes.ROUTES,
+    "aggregate": aggregate_routes.ROUTES,
+}
 REGENERATE = "run `python -m shared.openapi.spec` (or `make openapi`) and commit the result"
 
 DRAFT4_KEYWORDS = {
@@ -89,12 +95,12 @@ def test_every_event_and_request_body_has_a_schema_at_its_iglu_path():
     expected = {f"{VENDOR}/{name}/jsonschema/{spec.version}.json" for name, spec in STANDARD_EVENTS.items()}
     expected |= {f"{API_VENDOR}/{m.__name__}/jsonschema/1-0-0.json" for m in REQUEST_BODIES}
     assert paths == expected
-    assert {p.name for p in COMMITTED.glob("*.json")} == {"ingest.json", "providers.json"}
+    assert {p.name for p in COMMITTED.glob("*.json")} == {f"{function}.json" for function in FUNCTIONS}
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_served_openapi_is_the_committed_document(world, function):
-    served = getattr(world, function).get("/openapi.json")
+def test_served_openapi_is_the_committed_document(env, function):
+    served = function_client(function).get("/openapi.json")
     assert served.status_code == 200
     committed = json.loads((COMMITTED / f"{function}.json").read_text(encoding="utf-8"))
     assert served.json == committed

@@ -1,0 +1,147 @@
+"""Store records as warehouse rows: dicts keyed by the raw tables' column names.
+
+A conversation is one store document with its sessions and participants embedded (CIF field names,
+as the ingest function stored them); it becomes one ``raw_conversations`` row plus one row per
+session and per participant. Every row also carries ``_version``, the store timestamp that orders
+versions of the same key, so staging can keep the latest version when a key appears twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.store.records import Activity, Conversation, Event, FailedEvent
+
+VERSION = "_version"
+
+Row = dict[str, Any]
+
+
+def _instant(text: str | None) -> datetime | None:
+    """The ISO 8601 text the ingest models stored (always with an offset) as an aware datetime."""
+    return None if text is None else datetime.fromisoformat(text)
+
+
+@dataclass
+class ConversationRows:
+    conversations: list[Row] = field(default_factory=list)
+    sessions: list[Row] = field(default_factory=list)
+    participants: list[Row] = field(default_factory=list)
+
+
+def conversation_rows(records: list[Conversation]) -> ConversationRows:
+    out = ConversationRows()
+    for record in records:
+        data = record.data
+        keys = {"provider_id": record.provider_id, "conversation_id": record.conversation_id}
+        out.conversations.append(
+            {
+                **keys,
+                "channel": data["channel"],
+                "direction": data["direction"],
+                "conversation_ts": _instant(data["conversationTimestamp"]),
+                "closed_ts": _instant(data.get("closedTimestamp")),
+                "customer_id": data.get("customerId"),
+                "account_id": data.get("accountId"),
+                "contact_id": data.get("contactId"),
+                "experience_id": data.get("experienceId"),
+                "platform": data.get("platform"),
+                "updated_at": record.updated_at,
+                VERSION: record.updated_at,
+            }
+        )
+        for session in data.get("sessions", []):
+            session_keys = {**keys, "session_id": session["sessionId"]}
+            out.sessions.append(
+                {
+                    **session_keys,
+                    "created_ts": _instant(session["sessionCreatedTimestamp"]),
+                    "queue_assigned_ts": _instant(session.get("sessionQueueAssignedTimestamp")),
+                    "agent_assigned_ts": _instant(session.get("sessionAgentAssignedTimestamp")),
+                    "queue_id": session.get("queueId"),
+                    "queue_name": session.get("queueName"),
+                    "session_channel": session.get("sessionChannel"),
+                    VERSION: record.updated_at,
+                }
+            )
+            for participant in session.get("participants", []):
+                out.participants.append(
+                    {
+                        **session_keys,
+                        "participant_id": participant["participantId"],
+                        "participant_type": participant["participantType"],
+                        "participant_mode": participant["participantMode"],
+                        "added_ts": _instant(participant["participantAddedTimestamp"]),
+                        VERSION: record.updated_at,
+                    }
+                )
+    return out
+
+
+def event_rows(records: list[Event]) -> list[Row]:
+    return [
+        {
+            "provider_id": e.provider_id,
+            "event_id": e.event_id,
+            "conversation_id": e.conversation_id,
+            "session_id": e.provider_session_id,
+            "participant_id": e.participant_id,
+            "name": e.name,
+            "reason": e.reason,
+            "event_ts": e.event_ts,
+            "response_action": e.response_action,
+            "custom_data": e.custom_data,
+            "schema": e.schema,
+            "ingested_at": e.ingested_at,
+            VERSION: e.ingested_at,
+        }
+        for e in records
+    ]
+
+
+def failed_event_rows(records: list[FailedEvent]) -> list[Row]:
+    """Reason and status only: the payload stays in the store, where an operator replays it."""
+    return [
+        {
+            "provider_id": f.provider_id,
+            "failed_id": f.failed_id,
+            "received_at": f.received_at,
+            "code": f.code,
+            "message": f.message,
+            "kind": f.envelope.get("kind", "event"),
+            "status": f.status,
+            "replayed_at": f.replayed_at,
+            VERSION: f.replayed_at or f.received_at,
+        }
+        for f in records
+    ]
+
+
+def activity_rows(records: list[Activity]) -> list[Row]:
+    rows = []
+    for a in records:
+        data = a.data
+        parties = data["parties"]
+        # Ingest admits an activity only with exactly one party in role "from": its initiator.
+        initiator = next(p for p in parties if p["role"] == "from")
+        rows.append(
+            {
+                "provider_id": a.provider_id,
+                "activity_id": a.activity_id,
+                "activity_type": data["activityType"],
+                "regarding_type": data["regardingType"],
+                "regarding_id": data["regardingId"],
+                "account_id": data.get("accountId"),
+                "status": data.get("status", "completed"),
+                "start_ts": _instant(data["startTimestamp"]),
+                "end_ts": _instant(data.get("endTimestamp")),
+                "in_reply_to": data.get("inReplyToActivityId"),
+                "initiated_by": initiator["side"],
+                "parties": parties,
+                "ingested_at": a.ingested_at,
+                VERSION: a.ingested_at,
+            }
+        )
+    return rows

@@ -1,0 +1,178 @@
+"""One aggregation run: lease, extract, stage, ONE warehouse transaction, then the watermarks.
+
+Exactly once (docs/aggregation.md has the whole argument):
+
+- the watermark of each collection moves only after the warehouse commit, so a run that fails
+  anywhere before it is simply read again by the next run (at-least-once reading);
+- the transaction replaces rows by key and recomputes facts and KPIs from the complete raw tables,
+  so reading the same records twice gives the same tables (idempotent applying);
+- a lease in the store keeps two runs from overlapping; a second run reports ``busy`` and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from shared.aggregate.extract import COLLECTIONS, extract
+from shared.aggregate.settings import AggregateSettings, aggregate_settings
+from shared.aggregate.transaction import build_transaction
+from shared.aggregate.wire import AggregateReport
+from shared.store.codec import to_iso
+from shared.store.port import Store
+from shared.store.records import Watermark
+from shared.warehouse.port import Warehouse
+
+log = logging.getLogger("channel_analytics.aggregate")
+
+LEASE = "aggregate"
+# The lease is renewed at most this often while pages are read (a Firestore document takes about
+# one write per second, and a renewal per page would be pointless work).
+RENEW_EVERY_S = 30.0
+
+Step = Literal["extracted", "staged", "before_commit", "committed"]
+Hook = Callable[[Step], None]
+
+
+class LeaseLost(RuntimeError):
+    """Another run took the lease (ours expired mid-run): this run stops before committing anything."""
+
+
+@dataclass
+class RunReport:
+    """What a run did, as the aggregate function answers it."""
+
+    status: Literal["ok", "busy"]
+    run_id: str
+    started_at: str
+    read: dict[str, int] = field(default_factory=dict)
+    staged_rows: int = 0
+    conversations_touched: int = 0
+    provider_days: int = 0
+    days: list[str] = field(default_factory=list)
+    days_restated: list[str] = field(default_factory=list)
+    kpi_rows_written: int = 0
+    watermark: str | None = None
+    duration_ms: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def wire(self) -> AggregateReport:
+        """The HTTP body (camelCase, like every body of the API)."""
+        return AggregateReport(
+            status=self.status,
+            runId=self.run_id,
+            startedAt=self.started_at,
+            read=self.read,
+            stagedRows=self.staged_rows,
+            conversationsTouched=self.conversations_touched,
+            providerDays=self.provider_days,
+            days=self.days,
+            daysRestated=self.days_restated,
+            kpiRowsWritten=self.kpi_rows_written,
+            watermark=self.watermark,
+            durationMs=self.duration_ms,
+        )
+
+
+class _Lease:
+    def __init__(self, store: Store, owner: str, ttl: float, clock: Callable[[], datetime]):
+        self._store, self._owner, self._ttl, self._clock = store, owner, ttl, clock
+        self._renewed = time.monotonic()
+
+    def acquire(self) -> bool:
+        return self._store.acquire_lease(LEASE, self._owner, self._clock(), self._ttl)
+
+    def renew(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self._renewed < RENEW_EVERY_S:
+            return
+        if not self.acquire():
+            raise LeaseLost("the aggregation lease expired and another run took it")
+        self._renewed = time.monotonic()
+
+    def release(self) -> None:
+        self._store.release_lease(LEASE, self._owner)
+
+
+def run_aggregation(
+    store: Store,
+    warehouse: Warehouse,
+    now: datetime,
+    days: Sequence[date] | None = None,
+    *,
+    config: AggregateSettings | None = None,
+    hook: Hook | None = None,
+) -> RunReport:
+    """Aggregate everything stamped up to ``now - lag`` that earlier runs have not committed, and
+    restate ``days`` (every provider) on top. Returns ``status="busy"`` if another run holds the lease.
+    """
+    config = config or aggregate_settings()
+    started = time.monotonic()
+    run_id = uuid.uuid4().hex
+    report = RunReport(status="ok", run_id=run_id, started_at=to_iso(now) or "")
+    restated = sorted(set(days or ()))
+    # The lease clock moves with wall time from ``now`` (tests pass a fixed ``now``).
+    lease = _Lease(
+        store, run_id, config.lease_seconds, lambda: now + timedelta(seconds=time.monotonic() - started)
+    )
+    if not lease.acquire():
+        report.status = "busy"
+        report.duration_ms = int((time.monotonic() - started) * 1000)
+        log.info("aggregation %s: another run holds the lease", run_id)
+        return report
+    try:
+        _run(store, warehouse, now, restated, config, hook or (lambda step: None), lease, report)
+    finally:
+        lease.release()
+    report.duration_ms = int((time.monotonic() - started) * 1000)
+    log.info("aggregation %s: %s", run_id, report.as_dict())
+    return report
+
+
+def _run(
+    store: Store,
+    warehouse: Warehouse,
+    now: datetime,
+    restated: list[date],
+    config: AggregateSettings,
+    hook: Hook,
+    lease: _Lease,
+    report: RunReport,
+) -> None:
+    marks = {c.name: store.get_watermark(c.watermark) for c in COLLECTIONS}
+    until = now - timedelta(seconds=config.lag_seconds)
+    warehouse.ensure_schema()
+    for collection in COLLECTIONS:
+        since = marks[collection.name].value
+        report.read[collection.name] = extract(
+            store, warehouse, collection, since, until, config.page_size, lease.renew
+        )
+    hook("extracted")
+    loaded = warehouse.flush_staging()
+    report.staged_rows = sum(loaded.rows.values())
+    hook("staged")
+    staged_raw = {name for name, rows in loaded.rows.items() if rows}
+    if staged_raw or restated:
+        lease.renew(force=True)  # never commit on a lease another run may hold by now
+        summary = warehouse.apply(
+            build_transaction(warehouse, staged_raw, restated, now),
+            before_commit=lambda: hook("before_commit"),
+        )
+        report.conversations_touched = int(summary.get("conversations_touched") or 0)
+        report.provider_days = int(summary.get("provider_days") or 0)
+        report.kpi_rows_written = int(summary.get("kpi_rows") or 0)
+        report.days = [d for d in str(summary.get("days") or "").split(",") if d]
+    report.days_restated = [d.isoformat() for d in restated]
+    hook("committed")
+    for collection in COLLECTIONS:
+        mark = marks[collection.name]
+        # Never backwards: a run with an older clock than the last one reads nothing new.
+        if mark.value is None or until > mark.value:
+            store.set_watermark(Watermark(collection.watermark, until, {"run_id": report.run_id}))
+    report.watermark = to_iso(max([until, *(m.value for m in marks.values() if m.value is not None)]))

@@ -1,0 +1,43 @@
+"""Tuning of the aggregation, from the environment (read per run: a test or operator may change it).
+
+- ``ANALYTICS_AGGREGATE_LAG_SECONDS`` (default 5): only records stamped at least this long ago are
+  read, so a write whose timestamp was taken before a run started but committed after it is still
+  read by the next run. It must exceed the longest write of the ingest functions.
+- ``ANALYTICS_AGGREGATE_PAGE_SIZE`` (default 1000): records per store page, hence the memory a run needs.
+- ``ANALYTICS_AGGREGATE_LEASE_SECONDS`` (default 900): how long a run's lease lasts without renewal;
+  longer than the function timeout, so a crashed run's lease expires before the next-but-one tick.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AggregateSettings:
+    lag_seconds: float = 5.0
+    page_size: int = 1000
+    lease_seconds: float = 900.0
+
+    def __post_init__(self) -> None:
+        if self.lag_seconds < 0:
+            raise ValueError("the aggregation lag cannot be negative")
+        if not 1 <= self.page_size <= 100_000:
+            raise ValueError("the aggregation page size must be in 1..100000")
+        if self.lease_seconds <= 0:
+            raise ValueError("the aggregation lease must last a positive number of seconds")
+
+
+def _number(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else float(raw)
+
+
+def aggregate_settings() -> AggregateSettings:
+    defaults = AggregateSettings()
+    return AggregateSettings(
+        lag_seconds=_number("ANALYTICS_AGGREGATE_LAG_SECONDS", defaults.lag_seconds),
+        page_size=int(_number("ANALYTICS_AGGREGATE_PAGE_SIZE", defaults.page_size)),
+        lease_seconds=_number("ANALYTICS_AGGREGATE_LEASE_SECONDS", defaults.lease_seconds),
+    )

@@ -1,0 +1,79 @@
+"""Route of ``functions/aggregate`` (Cloud Scheduler and operators, ``Authorization: Bearer
+$ANALYTICS_ADMIN_TOKEN``; in the cloud the function is also private behind IAM/OIDC).
+
+``POST /`` runs one aggregation. Answers:
+
+- ``200`` the run report; ``status: "busy"`` when another run holds the lease and the request asked
+  for no restatement: the running one picks up everything new, and a non-2xx would only make Cloud
+  Scheduler retry into the same lease;
+- ``409 aggregation_running`` when a restatement (``days``) finds the lease held: those days were NOT
+  restated, so the caller must retry;
+- ``503 warehouse_unavailable`` (with ``Retry-After``) when the warehouse failed: nothing was
+  committed and the watermark did not move; ``503 store_unavailable`` likewise for the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from shared.aggregate.run import LeaseLost, run_aggregation
+from shared.aggregate.wire import AggregateRequest
+from shared.errors import ApiError
+from shared.http.api import Api, Call, Route
+from shared.http.body import read_json, require_object
+from shared.openapi.spec import openapi_document
+from shared.warehouse import open_warehouse
+from shared.warehouse.port import WarehouseError, WarehouseUnavailable
+
+log = logging.getLogger("channel_analytics.aggregate")
+
+
+def _request(call: Call) -> AggregateRequest:
+    """The body is optional (Cloud Scheduler may send none); when sent, it must be valid."""
+    if not call.request.content_length and not call.request.headers.get("Transfer-Encoding"):
+        return AggregateRequest()
+    return AggregateRequest.model_validate(
+        require_object(read_json(call.request, call.settings.max_body_bytes))
+    )
+
+
+def _warehouse_unavailable(call: Call, exc: WarehouseError) -> ApiError:
+    """Any warehouse failure: the run committed nothing, so retrying the whole run is safe."""
+    log.warning("warehouse unavailable: %s", exc)
+    retry_after = exc.retry_after if isinstance(exc, WarehouseUnavailable) else 30
+    return ApiError(
+        503,
+        "warehouse_unavailable",
+        "the warehouse is unavailable; nothing was committed, retry later",
+        headers={"Retry-After": str(max(retry_after, call.settings.retry_after_seconds))},
+    )
+
+
+def post_run(call: Call) -> tuple[int, Any]:
+    body = _request(call)
+    try:
+        warehouse = open_warehouse(call.settings.warehouse_url)
+    except (WarehouseError, ValueError) as exc:  # ValueError: ANALYTICS_WAREHOUSE is not a usable URL
+        raise _warehouse_unavailable(call, WarehouseError(str(exc))) from exc
+    try:
+        report = run_aggregation(call.store, warehouse, call.now, body.days)
+    except WarehouseError as exc:
+        raise _warehouse_unavailable(call, exc) from exc
+    except LeaseLost as exc:
+        raise ApiError(409, "aggregation_running", "another aggregation run took over; retry later") from exc
+    finally:
+        warehouse.close()
+    if report.status == "busy" and body.days:
+        raise ApiError(
+            409,
+            "aggregation_running",
+            "another aggregation run is in progress; the days were not restated, retry later",
+            headers={"Retry-After": "30"},
+        )
+    return 200, report.wire()
+
+
+ROUTES = [Route("POST", "/", post_run, "admin")]
+
+api = Api("aggregate", ROUTES, lambda: openapi_document("aggregate"))
