@@ -11,6 +11,9 @@ from shared.config import reset_settings
 from shared.store import forget_stores
 from tests.support.functions import function_client
 
+# The session-wide Firestore emulator fixture (``firestore_emulator``), for every suite that needs it.
+pytest_plugins = ["tests.support.firestore_emulator"]
+
 ADMIN_TOKEN = "test-admin-token"
 
 

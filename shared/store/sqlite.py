@@ -506,14 +506,16 @@ class SqliteStore:
         self, table: str, time_col: str, since: datetime | None, until: datetime, page_size: int
     ) -> Iterator[list[sqlite3.Row]]:
         key_col = "doc_id" if table != "failed_events" else "provider_id || ':' || failed_id"
-        last = (to_iso(since) if since else "", "")
+        # ``since`` is exclusive: a record stamped exactly at the watermark was read by the last run.
+        lower = to_iso(since) if since else ""
+        last = (lower, "")
         while True:
             with self._read() as db:
                 rows = db.execute(
                     f"SELECT *, {key_col} AS _key FROM {table} "
-                    f"WHERE ({time_col}, {key_col}) > (?, ?) AND {time_col} <= ? "
+                    f"WHERE ({time_col}, {key_col}) > (?, ?) AND {time_col} > ? AND {time_col} <= ? "
                     f"ORDER BY {time_col}, {key_col} LIMIT ?",
-                    (last[0], last[1], to_iso(until), page_size),
+                    (last[0], last[1], lower, to_iso(until), page_size),
                 ).fetchall()
             if not rows:
                 return

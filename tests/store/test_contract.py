@@ -1,0 +1,411 @@
+"""The store contract: every adapter (SQLite, Firestore on the emulator) behaves the same.
+
+The services and the aggregator are written against ``shared.store.port.Store``; these tests pin the
+behaviour they rely on, method by method, for each backend.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from shared.store.errors import AlreadyExists, NotFound
+from shared.store.records import INGEST_SHARDS, ApiKey, Conversation, EventDefinition, Watermark, shard_of
+from tests.store.records import T0, activity, at, event, failed, provider
+
+# -- providers, flag, audit ------------------------------------------------------------------------
+
+
+def test_provider_is_created_once_and_read_back(store):
+    p, key, audit = provider("acme")
+    store.create_provider(p, key, audit)
+    assert store.get_provider("acme") == p
+    assert store.get_api_key(key.key_id) == key
+    assert store.list_audit("acme", 10).items == [audit]
+    other_key = ApiKey("acme-k9", "acme", "hash-other", T0)
+    with pytest.raises(AlreadyExists):
+        store.create_provider(p, other_key, audit)
+    # Nothing of the refused create was kept.
+    assert store.get_api_key("acme-k9") is None
+    assert store.list_api_keys("acme") == [key]
+
+
+@pytest.mark.parametrize("odd", ["nobody", "../acme", "__acme__", "a/b", "", "x" * 2000])
+def test_unknown_or_odd_ids_read_as_absent(store, odd):
+    store.create_provider(*provider("acme"))
+    assert store.get_provider(odd) is None
+    assert store.get_api_key(odd) is None
+    assert store.get_event(odd, odd) is None
+    assert store.get_conversation(odd, odd) is None
+    assert store.get_failed_event(odd, odd) is None
+    assert store.get_event_definition(odd, odd) is None
+
+
+def test_analytics_flag_changes_are_audited_and_paged(store):
+    store.create_provider(*provider("acme"))
+    store.create_provider(*provider("globex"))
+    flips = [True, True, False, True, False, False, True]
+    changes = []
+    for i, enabled in enumerate(flips):
+        updated, audit = store.set_analytics_flag("acme", enabled, f"op-{i}", at(i + 1), f"audit-{i}")
+        assert updated.enable_analytics is enabled
+        if audit is None:
+            assert updated.updated_at == (changes[-1].at if changes else T0)  # unchanged: nothing written
+        else:
+            assert (audit.old, audit.new, audit.actor, audit.at) == (
+                not enabled,
+                enabled,
+                f"op-{i}",
+                at(i + 1),
+            )
+            assert updated.updated_at == at(i + 1)
+            changes.append(audit)
+    assert store.get_provider("acme").enable_analytics is True
+    assert len(changes) == 5
+
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = store.list_audit("acme", 2, cursor)
+        assert len(page.items) <= 2
+        seen.extend(page.items)
+        pages += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert pages == 3
+    assert [a.audit_id for a in seen] == ["acme-a0"] + [a.audit_id for a in changes]
+    assert all(a.provider_id == "acme" for a in seen)
+    assert [a.audit_id for a in store.list_audit("globex", 10).items] == ["globex-a0"]
+    with pytest.raises(NotFound):
+        store.set_analytics_flag("nobody", True, "op", T0, "audit-x")
+    for bad in ("not-a-cursor", "WyJhIl0=", "WzEsMl0="):  # junk, ["a"], [1,2]
+        with pytest.raises(ValueError):
+            store.list_audit("acme", 2, bad)
+
+
+# -- keys -----------------------------------------------------------------------------------------
+
+
+def test_key_rotation_expires_the_other_keys(store):
+    p, first, audit = provider("acme")
+    store.create_provider(p, first, audit)
+    store.create_provider(*provider("globex"))
+    grace_end = at(3600)
+    second = ApiKey("acme-k1", "acme", "hash-1", at(10))
+    store.add_api_key(second, grace_end)
+    assert store.get_api_key(first.key_id).expires_at == grace_end
+    assert store.get_api_key(second.key_id).expires_at is None
+
+    # Revoking (expire now) ends both older keys at once, whatever their grace was.
+    third = ApiKey("acme-k2", "acme", "hash-2", at(20))
+    store.add_api_key(third, at(20))
+    assert [(k.key_id, k.expires_at) for k in store.list_api_keys("acme")] == [
+        ("acme-k0", at(20)),
+        ("acme-k1", at(20)),
+        ("acme-k2", None),
+    ]
+    # A later, longer grace never extends an expiry already set.
+    store.add_api_key(ApiKey("acme-k3", "acme", "hash-3", at(30)), at(7200))
+    assert store.get_api_key("acme-k0").expires_at == at(20)
+    assert store.get_api_key("acme-k2").expires_at == at(7200)
+    # Adding without an expiry leaves the others alone; other providers are never touched.
+    store.add_api_key(ApiKey("acme-k4", "acme", "hash-4", at(40)), None)
+    assert store.get_api_key("acme-k3").expires_at is None
+    assert [k.expires_at for k in store.list_api_keys("globex")] == [None]
+
+
+def test_concurrent_rotations_leave_one_unexpired_key(store):
+    store.create_provider(*provider("acme"))
+    keys = [ApiKey(f"acme-r{i}", "acme", f"hash-r{i}", at(i + 1)) for i in range(4)]
+    run_threads([lambda k=k: store.add_api_key(k, at(100)) for k in keys])
+    unexpired = [k.key_id for k in store.list_api_keys("acme") if k.expires_at is None]
+    assert len(unexpired) == 1  # each rotation saw (and expired) every key stored before it
+
+
+# -- event definitions ----------------------------------------------------------------------------
+
+
+def test_event_definitions_upsert_keeps_created_at(store):
+    first = EventDefinition("acme", "RefundIssued", "1-0-0", True, "a refund", T0, T0)
+    store.put_event_definition(first)
+    store.put_event_definition(EventDefinition("acme", "Escalated", "1-0-0", True, "", T0, T0))
+    store.put_event_definition(EventDefinition("globex", "RefundIssued", "2-0-0", True, "", T0, T0))
+    changed = EventDefinition("acme", "RefundIssued", "1-1-0", False, "retired", at(60), at(60))
+    store.put_event_definition(changed)
+    got = store.get_event_definition("acme", "RefundIssued")
+    assert got == EventDefinition("acme", "RefundIssued", "1-1-0", False, "retired", T0, at(60))
+    assert [d.name for d in store.list_event_definitions("acme")] == ["Escalated", "RefundIssued"]
+    assert store.get_event_definition("globex", "RefundIssued").version == "2-0-0"
+    assert store.get_event_definition("acme", "Unknown") is None
+
+
+# -- conversations --------------------------------------------------------------------------------
+
+
+def test_conversation_upsert_merges_and_skips_unchanged_writes(store):
+    seen: list[Any] = []
+
+    def add_session(session_id: str) -> Callable[[dict | None], dict]:
+        def merge(old: dict | None) -> dict:
+            seen.append(old)
+            data = (
+                {"channel": "voice", "sessions": {}}
+                if old is None
+                else {**old, "sessions": dict(old["sessions"])}
+            )
+            data["sessions"][session_id] = {"queueId": "billing", "participants": [{"id": "agent-7"}]}
+            return data
+
+        return merge
+
+    record, created = store.upsert_conversation("acme", "c-1", add_session("s-1"), at(1))
+    assert created and seen[-1] is None
+    assert record == Conversation(
+        "acme", "c-1", {"channel": "voice", "sessions": {"s-1": ANY_SESSION}}, at(1)
+    )
+    again, created = store.upsert_conversation("acme", "c-1", add_session("s-1"), at(2))
+    assert not created and again.updated_at == at(1)  # same data: nothing written
+    assert seen[-1] == record.data
+    grown, created = store.upsert_conversation("acme", "c-1", add_session("s-2"), at(3))
+    assert not created and grown.updated_at == at(3) and set(grown.data["sessions"]) == {"s-1", "s-2"}
+    assert store.get_conversation("acme", "c-1") == grown
+    assert store.get_conversation("globex", "c-1") is None
+    assert [c.updated_at for page in store.scan_conversations(None, at(10), 10) for c in page] == [at(3)]
+
+
+ANY_SESSION = {"queueId": "billing", "participants": [{"id": "agent-7"}]}
+
+
+def test_concurrent_conversation_upserts_lose_no_update(store):
+    def add(session_id: str) -> Callable[[dict | None], dict]:
+        return lambda old: {"sessions": sorted({*((old or {}).get("sessions", [])), session_id})}
+
+    sessions = [f"s-{i}" for i in range(6)]
+    results: list[bool] = []
+    run_threads(
+        [
+            lambda s=s: results.append(store.upsert_conversation("acme", "c-1", add(s), at(1))[1])
+            for s in sessions
+        ]
+    )
+    assert store.get_conversation("acme", "c-1").data == {"sessions": sessions}
+    assert sorted(results) == [False] * 5 + [True]
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+
+def test_insert_events_dedups_across_and_within_batches(store):
+    e1, e2, e3 = event("e-1"), event("e-2", participant_id=None, reason="Completed"), event("e-3")
+    assert store.insert_events([e1, e2]) == [True, True]
+    # A retry with one new event; a duplicate inside one batch counts once (the first one).
+    other_content = event("e-3", name="ChatStarted")
+    assert store.insert_events([e2, e3, e1, other_content]) == [False, True, False, False]
+    assert store.get_event("acme", "e-3") == e3
+    assert store.get_event("acme", "e-2") == e2
+    assert store.insert_events([]) == []
+    # Event ids are scoped by provider: the same id from another provider is another event.
+    assert store.insert_events([event("e-1", provider_id="globex")]) == [True]
+    assert store.get_event("globex", "e-1").provider_id == "globex"
+
+
+def test_large_batches_are_split_and_every_event_decided(store):
+    # More than one request's worth (500 writes), with duplicates on both sides of the split.
+    events = [event(f"bulk-{i}", ingested=i / 1000) for i in range(520)]
+    assert store.insert_events(events[490:510]) == [True] * 20
+    stored = store.insert_events(events)
+    assert stored == [True] * 490 + [False] * 20 + [True] * 10
+    assert sum(len(page) for page in store.scan_events(None, at(10), 500)) == 520
+
+
+def test_concurrent_inserts_of_the_same_events_store_each_once(store):
+    events = [event(f"race-{i}", ingested=i) for i in range(40)]
+    results: list[list[bool]] = []
+    lock = threading.Lock()
+
+    def insert(seed: int) -> None:
+        batch = events[:]
+        random.Random(seed).shuffle(batch)
+        flags = store.insert_events(batch)
+        with lock:
+            results.append([e.event_id for e, new in zip(batch, flags, strict=True) if new])
+
+    run_threads([lambda s=s: insert(s) for s in range(6)])
+    winners = [event_id for stored in results for event_id in stored]
+    assert sorted(winners) == sorted(e.event_id for e in events)  # each exactly once, over all threads
+    assert sum(len(p) for p in store.scan_events(None, at(100), 100)) == 40
+
+
+# -- activities -----------------------------------------------------------------------------------
+
+
+def test_activities_upsert_replaces_and_reports_new_ones(store):
+    assert store.upsert_activities([activity("a-1"), activity("a-2")]) == [True, True]
+    replaced = activity("a-1", ingested=5, subject="Renewal (updated)")
+    flags = store.upsert_activities(
+        [replaced, activity("a-3", subject="first"), activity("a-3", subject="last")]
+    )
+    assert flags == [False, True, False]
+    scanned = {a.activity_id: a for page in store.scan_activities(None, at(10), 10) for a in page}
+    assert scanned["a-1"] == replaced
+    assert scanned["a-3"].data["subject"] == "last"  # the last occurrence in a call wins
+    assert store.upsert_activities([]) == []
+
+
+# -- failed events --------------------------------------------------------------------------------
+
+
+def test_failed_events_are_kept_once_listed_and_replayed(store):
+    batch = [failed(f"f-{i}", received=i) for i in range(5)]
+    assert store.add_failed_events([*batch[:3], batch[0]]) == [True, True, True, False]
+    assert store.add_failed_events(batch) == [False, False, False, True, True]
+    store.add_failed_events([failed("f-x", provider_id="globex")])
+    assert store.get_failed_event("acme", "f-2") == batch[2]
+    assert store.get_failed_event("globex", "f-2") is None
+
+    store.mark_failed_replayed("acme", "f-1", "e-77", at(100))
+    store.mark_failed_replayed("acme", "f-3", "e-78", at(101))
+    replayed = store.get_failed_event("acme", "f-1")
+    assert (replayed.status, replayed.replayed_at, replayed.replayed_event_id) == (
+        "replayed",
+        at(100),
+        "e-77",
+    )
+    with pytest.raises(NotFound):
+        store.mark_failed_replayed("acme", "f-x", "e-1", at(100))  # globex's, not acme's
+
+    assert [f.failed_id for f in list_all(store, "acme", None, 2)] == [f"f-{i}" for i in range(5)]
+    assert [f.failed_id for f in list_all(store, "acme", "open", 2)] == ["f-0", "f-2", "f-4"]
+    assert [f.failed_id for f in list_all(store, "acme", "replayed", 1)] == ["f-1", "f-3"]
+    assert [f.failed_id for f in list_all(store, "globex", None, 10)] == ["f-x"]
+    with pytest.raises(ValueError):
+        store.list_failed_events("acme", None, 2, "bogus")
+
+
+def list_all(store, provider_id: str, status: str | None, limit: int) -> list:
+    items, cursor = [], None
+    while True:
+        page = store.list_failed_events(provider_id, status, limit, cursor)
+        assert len(page.items) <= limit
+        items.extend(page.items)
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
+
+
+# -- aggregator scans -----------------------------------------------------------------------------
+
+
+def scanned(pages, page_size: int) -> list:
+    """Flatten a scan, checking its pages are bounded and never empty."""
+    out = []
+    for page in pages:
+        assert 0 < len(page) <= page_size
+        out.extend(page)
+    return out
+
+
+def test_event_scan_reads_every_record_once_within_bounds(store):
+    # Two events per second over 40 s, spread across every shard, some sharing a timestamp.
+    events = [event(f"scan-{i}", provider_id=("acme", "globex")[i % 2], ingested=i // 2) for i in range(80)]
+    assert {e.shard for e in events} == set(range(INGEST_SHARDS))
+    store.insert_events(events)
+    for since, until, page_size in [
+        (None, at(35), 7),
+        (at(10), at(20), 3),
+        (at(-1), at(1000), 1),
+        (at(39), at(99), 5),
+    ]:
+        got = scanned(store.scan_events(since, until, page_size), page_size)
+        expected = [e for e in events if (since is None or e.ingested_at > since) and e.ingested_at <= until]
+        assert sorted(e.event_id for e in got) == sorted(e.event_id for e in expected)
+        assert len(got) == len({e.event_id for e in got})
+        assert [e.ingested_at for e in got] == sorted(e.ingested_at for e in got)  # merged in time order
+    assert list(store.scan_events(at(1000), at(2000), 10)) == []
+
+
+def test_conversation_activity_and_failed_scans_follow_their_timestamps(store):
+    for i in range(20):
+        store.upsert_conversation("acme", f"c-{i}", lambda old, i=i: {"n": i}, at(i))
+    store.upsert_activities([activity(f"a-{i}", ingested=i) for i in range(20)])
+    store.add_failed_events([failed(f"f-{i}", received=i) for i in range(20)])
+    # A replay moves a failed event to the time it was replayed, where the next scan picks it up.
+    store.mark_failed_replayed("acme", "f-3", "e-3", at(50))
+
+    convs = scanned(store.scan_conversations(at(4), at(14), 3), 3)
+    assert [c.conversation_id for c in convs] == [f"c-{i}" for i in range(5, 15)]
+    acts = scanned(store.scan_activities(None, at(9), 4), 4)
+    assert sorted(a.activity_id for a in acts) == sorted(f"a-{i}" for i in range(10))
+    before = scanned(store.scan_failed_events(None, at(19), 6), 6)
+    assert sorted(f.failed_id for f in before) == sorted(f"f-{i}" for i in range(20) if i != 3)
+    after = scanned(store.scan_failed_events(at(19), at(60), 6), 6)
+    assert [(f.failed_id, f.status) for f in after] == [("f-3", "replayed")]
+
+
+# -- aggregator coordination ----------------------------------------------------------------------
+
+
+def test_lease_is_exclusive_until_it_expires(store):
+    assert store.acquire_lease("aggregate", "run-1", T0, 60)
+    assert not store.acquire_lease("aggregate", "run-2", at(30), 60)
+    assert store.acquire_lease("aggregate", "run-1", at(30), 60)  # re-entry extends it
+    assert not store.acquire_lease("aggregate", "run-2", at(89), 60)
+    assert store.acquire_lease("aggregate", "run-2", at(91), 60)  # run-1's lease ran out at 90 s
+    assert not store.acquire_lease("aggregate", "run-1", at(92), 60)
+    store.release_lease("aggregate", "run-1")  # not the owner: no effect
+    assert not store.acquire_lease("aggregate", "run-3", at(93), 60)
+    store.release_lease("aggregate", "run-2")
+    assert store.acquire_lease("aggregate", "run-3", at(94), 60)
+    assert store.acquire_lease("other-job", "run-1", at(94), 60)  # leases are per name
+
+
+def test_concurrent_lease_takers_get_one_winner(store):
+    winners: list[str] = []
+    run_threads(
+        [
+            lambda o=owner: winners.append(o) if store.acquire_lease("aggregate", o, T0, 60) else None
+            for owner in ("a", "b", "c", "d", "e")
+        ]
+    )
+    assert len(winners) == 1
+
+
+def test_watermarks_default_to_empty_and_round_trip(store):
+    assert store.get_watermark("events") == Watermark("events", None, {})
+    store.set_watermark(Watermark("events", at(5), {"runs": 1, "lag_s": 0.5, "days": ["2026-11-23"]}))
+    store.set_watermark(Watermark("conversations", None, {}))
+    store.set_watermark(Watermark("events", at(9), {"runs": 2}))
+    assert store.get_watermark("events") == Watermark("events", at(9), {"runs": 2})
+    assert store.get_watermark("conversations") == Watermark("conversations", None, {})
+
+
+def test_shards_are_stable_and_cover_the_range():
+    ids = [event(f"e-{i}").doc_id for i in range(400)]
+    assert {shard_of(i) for i in ids} == set(range(INGEST_SHARDS))
+    assert all(event(f"e-{i}").shard == shard_of(ids[i]) for i in range(400))
+    assert event("e-1").doc_id != event("e-1", provider_id="globex").doc_id
+
+
+def run_threads(targets: list[Callable[[], Any]]) -> None:
+    """Start every target at once (a barrier) and re-raise the first failure."""
+    barrier = threading.Barrier(len(targets))
+    errors: list[BaseException] = []
+
+    def run(target: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            target()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
