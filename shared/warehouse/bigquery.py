@@ -175,6 +175,7 @@ class BigQueryWarehouse:
                     job = self.client.load_table_from_file(
                         data,
                         self.table_id(f"{STAGING_PREFIX}{name}"),
+                        size=path.stat().st_size,
                         job_config=load_job_config(table),
                         location=self.location,
                     )

@@ -128,7 +128,9 @@ def qualify_tables(sql: str, dialect: Dialect, rename: dict[str, str]) -> str:
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and not node.args.get("db") and node.name in rename:
-            replacement = exp.to_table(rename[node.name], dialect=dialect)
+            # Quoted part by part: project ids may hold hyphens.
+            catalog, db, name = [None] * (3 - len(parts := rename[node.name].split("."))) + parts
+            replacement = exp.table_(name, db=db, catalog=catalog, quoted=True)
             if node.alias:
                 replacement.set("alias", node.args["alias"])
             return replacement
