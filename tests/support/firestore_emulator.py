@@ -3,6 +3,11 @@
 ``firestore_emulator`` is a session fixture (registered for every suite in ``tests/conftest.py``). It
 skips, with the reason, only where ``gcloud`` or ``java`` is missing; an emulator that is installed but
 does not come up is a test failure.
+
+Fault tests may ``stop()`` and ``start()`` it (same port, empty data) but must leave it running. After a
+restart, gRPC clients of this process reconnect with a backoff of a few seconds (the connection state
+is shared by every client to the same address), so calls answer ``StoreUnavailable`` until then:
+retry them, as a provider's client retries a 503.
 """
 
 from __future__ import annotations
