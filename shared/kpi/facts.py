@@ -35,6 +35,11 @@ def seconds(start: str, end: str) -> str:
     return f"CASE WHEN {end} >= {start} THEN TIMESTAMP_DIFF({end}, {start}, MICROSECOND) / 1000000 END"
 
 
+def count_if(condition: str) -> str:
+    """Rows where ``condition`` is TRUE, 0 when none: unlike COUNTIF, never NULL in any dialect."""
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
 def _names(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
@@ -122,7 +127,7 @@ firsts AS (
 ),
 consult_counts AS (
   SELECT p.provider_id, p.conversation_id, p.session_id, COUNT(*) AS requested,
-    COUNTIF(o.name = 'NotificationResponse' AND o.response_action = 'Accept') AS accepted
+    {count_if("o.name = 'NotificationResponse' AND o.response_action = 'Accept'")} AS accepted
   FROM scoped_participants AS p
   LEFT JOIN (
     SELECT *, ROW_NUMBER() OVER (PARTITION BY provider_id, conversation_id, session_id, participant_id
@@ -270,11 +275,11 @@ answers AS (
 ),
 surveys AS (
   SELECT provider_id, conversation_id,
-    COUNTIF(csat BETWEEN 1 AND 5) AS csat_answers,
-    COUNTIF(csat BETWEEN 4 AND 5) AS csat_top2,
-    COUNTIF(nps BETWEEN 0 AND 10) AS nps_answers,
-    COUNTIF(nps BETWEEN 9 AND 10) AS nps_promoters,
-    COUNTIF(nps BETWEEN 0 AND 6) AS nps_detractors
+    {count_if("csat BETWEEN 1 AND 5")} AS csat_answers,
+    {count_if("csat BETWEEN 4 AND 5")} AS csat_top2,
+    {count_if("nps BETWEEN 0 AND 10")} AS nps_answers,
+    {count_if("nps BETWEEN 9 AND 10")} AS nps_promoters,
+    {count_if("nps BETWEEN 0 AND 6")} AS nps_detractors
   FROM answers
   GROUP BY provider_id, conversation_id
 ),

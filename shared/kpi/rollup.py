@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from shared.kpi.catalog import CATALOG
 from shared.kpi.dialects import COMPUTED_AT_MARKER
-from shared.kpi.facts import fcr_repeat_join
+from shared.kpi.facts import count_if, fcr_repeat_join
 from shared.kpi.model import FAMILIES, SCORE_SCALE, Family, Kpi, Measure
 
 NONE_VALUE = "(none)"
@@ -23,7 +23,7 @@ KPI_DAILY_DIMENSIONS = ("channel", "queue_id", "agent_id", "experience_id")  # c
 
 def _measure_sql(measure: Measure) -> str:
     if measure.agg == "count":
-        return "COUNT(*)" if measure.filter is None else f"COUNTIF({measure.filter})"
+        return "COUNT(*)" if measure.filter is None else count_if(measure.filter)
     summed = measure.expr if measure.filter is None else f"CASE WHEN {measure.filter} THEN {measure.expr} END"
     return f"COALESCE(SUM({summed}), 0)"
 

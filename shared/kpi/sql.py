@@ -15,6 +15,7 @@ Every query is a SELECT; the adapters decide how to write the result (MERGE, DEL
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from functools import cache
 
 from shared.kpi.dialects import Dialect, render
 from shared.kpi.facts import AFFECTED_DAYS_SQL, FACT_CONVERSATIONS_SQL, FACT_SESSIONS_SQL
@@ -53,16 +54,19 @@ class TableNames:
         return {getattr(defaults, f.name): getattr(self, f.name) for f in fields(self)}
 
 
+@cache  # rendering parses and transpiles hundreds of lines: once per process
 def fact_session_query(dialect: Dialect, names: TableNames) -> str:
     """Rows of ``fact_sessions`` for the touched conversations (all their sessions, open ones too)."""
     return render(FACT_SESSIONS_SQL, dialect, names.mapping())
 
 
+@cache  # rendering parses and transpiles hundreds of lines: once per process
 def fact_conversation_query(dialect: Dialect, names: TableNames) -> str:
     """Rows of ``fact_conversations`` for the touched conversations; reads their ``fact_sessions``."""
     return render(FACT_CONVERSATIONS_SQL, dialect, names.mapping())
 
 
+@cache  # rendering parses and transpiles hundreds of lines: once per process
 def affected_days_query(dialect: Dialect, names: TableNames) -> str:
     """DISTINCT (provider_id, day) whose KPI rows depend on the touched conversations, from the fact
     tables: their own close days, their sessions' close days, and the close days of earlier resolved
@@ -70,6 +74,7 @@ def affected_days_query(dialect: Dialect, names: TableNames) -> str:
     return render(AFFECTED_DAYS_SQL, dialect, names.mapping())
 
 
+@cache  # rendering parses and transpiles hundreds of lines: once per process
 def kpi_query(dialect: Dialect, names: TableNames, computed_at_sql: str = "CURRENT_TIMESTAMP") -> str:
     """SELECT day, provider_id, kpi, channel, queue_id, agent_id, experience_id, value, numerator,
     denominator, unit, computed_at — every KPI of the catalog for exactly the (provider_id, day)

@@ -65,6 +65,11 @@ class KpiWarehouse:
         self.con.execute("CREATE TABLE touched_conversations (provider_id VARCHAR, conversation_id VARCHAR)")
         self.con.execute("CREATE TABLE affected_days (provider_id VARCHAR, day DATE)")
 
+    def reset(self) -> None:
+        """Empty every table, so one connection can serve many generated examples."""
+        for (name,) in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            self.con.execute(f"DELETE FROM {name}")
+
     def load(self, raw: Raw) -> set[tuple[str, str]]:
         """Upsert raw rows by key (the latest version wins); returns the conversations touched."""
         touched: set[tuple[str, str]] = set()
