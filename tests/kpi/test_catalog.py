@@ -1,0 +1,96 @@
+"""The catalog: every contact-center KPI the product pins, once, with valid units and dimensions."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from shared.kpi.catalog import CATALOG, by_name
+from shared.kpi.model import FAMILIES, Kpi, count, total
+
+# The names docs/PRODUCT pins for "Contact center — conversations" and "— sessions", verbatim.
+CONVERSATION_NAMES = {
+    "incoming_conversations", "outgoing_conversations", "conversations_handled", "conversations_abandoned",
+    "abandon_rate", "avg_speed_to_answer_s", "avg_time_to_abandon_s", "service_level_10s_rate",
+    "service_level_20s_rate", "service_level_30s_rate", "service_level_60s_rate", "service_level_120s_rate",
+    "avg_handle_time_s", "avg_hold_time_s", "avg_wrap_up_time_s", "avg_conversation_time_s", "transfer_rate",
+    "avg_first_response_time_s", "csat_rate", "nps", "first_contact_resolution_rate",
+}  # fmt: skip
+SESSION_NAMES = {
+    "incoming_sessions", "sessions_engaged", "sessions_rejected", "session_rejection_rate",
+    "sessions_timed_out", "session_timeout_rate", "sessions_transferred", "session_transfer_rate",
+    "avg_session_time_to_accept_s", "avg_session_time_to_reject_s", "avg_session_handle_time_s",
+    "avg_session_wait_time_s", "consults_requested", "consults_accepted", "consult_acceptance_rate",
+}  # fmt: skip
+
+
+def test_every_pinned_name_is_declared_once_in_its_family():
+    names = [kpi.name for kpi in CATALOG]
+    assert len(names) == len(set(names))
+    assert {k.name for k in CATALOG if k.family == "conversation"} == CONVERSATION_NAMES
+    assert {k.name for k in CATALOG if k.family == "session"} == SESSION_NAMES
+
+
+def test_units_follow_the_naming_convention():
+    for kpi in CATALOG:
+        if kpi.name.endswith("_s"):
+            assert kpi.unit == "seconds", kpi.name
+        elif kpi.name.endswith("_rate"):
+            assert kpi.unit == "ratio", kpi.name
+        elif kpi.name == "nps":
+            assert kpi.unit == "score"
+        else:
+            assert kpi.unit == "count", kpi.name
+
+
+def test_every_contact_center_kpi_slices_by_channel_queue_and_agent():
+    for kpi in CATALOG:
+        assert kpi.dimensions == ("channel", "queue_id", "agent_id"), kpi.name
+
+
+def test_formulas_read_in_words():
+    kpis = by_name()
+    assert kpis["abandon_rate"].formula_in_words() == (
+        "(number of rows where `incoming AND abandoned`) ÷ (number of rows where `incoming`)"
+    )
+    assert kpis["nps"].formula_in_words().startswith("100 × (sum of `nps_promoters - nps_detractors`)")
+
+
+def _declare(**changes) -> Kpi:
+    fields = dict(
+        name="example_rate", family="session", kind="ratio", unit="ratio",
+        description="An example ratio for validation tests.",
+        numerator=count("accepted"), denominator=count("incoming"),
+    )  # fmt: skip
+    fields.update(changes)
+    return Kpi(**fields)
+
+
+def test_a_valid_declaration_is_accepted():
+    assert _declare().name == "example_rate"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"numerator": count("acepted")}, "not columns of fact_sessions"),
+        ({"numerator": total("SUM(")}, "not a SQL expression"),
+        ({"unit": "seconds"}, "measured in ratio"),
+        ({"name": "example_ratio"}, "ratios end in _rate"),
+        ({"denominator": None}, "counts have no denominator"),
+        ({"dimensions": ("channel",)}, "sliced by"),
+        ({"family": "chatbot"}, "family"),
+        ({"name": "Example Rate"}, "pattern"),
+    ],
+)
+def test_invalid_declarations_are_refused(changes, message):
+    with pytest.raises(ValidationError, match=message):
+        _declare(**changes)
+
+
+def test_families_attribute_by_a_declared_close_timestamp():
+    for family in FAMILIES.values():
+        columns = {c.name: c for c in family.fact.columns}
+        assert columns[family.day_column].type == "TIMESTAMP"
+        assert family.fact.partition_by == family.day_column
+        assert family.fact.cluster_by == ("provider_id",)
