@@ -92,8 +92,15 @@ locals {
     if fileexists("${path.module}/../functions/${name}/main.py")
   }
 
-  store_url     = "firestore://${var.project_id}/${var.firestore_database}"
-  warehouse_url = "bigquery://${var.project_id}/${var.dataset_id}"
+  store_url = "firestore://${var.project_id}/${var.firestore_database}"
+  # The adapter's options repeat what Terraform gives the dataset and tables: jobs run in the
+  # dataset's location, and a table the adapter ever creates itself gets the same partition expiry.
+  warehouse_options = concat(
+    ["location=${local.bigquery_location}"],
+    var.partition_expiration_days > 0 ? ["partition_expiration_days=${var.partition_expiration_days}"] : [],
+    var.maximum_bytes_billed > 0 ? ["maximum_bytes_billed=${var.maximum_bytes_billed}"] : [],
+  )
+  warehouse_url = "bigquery://${var.project_id}/${var.dataset_id}?${join("&", local.warehouse_options)}"
 }
 
 resource "google_cloudfunctions2_function" "function" {
@@ -154,11 +161,17 @@ resource "google_cloudfunctions2_function" "function" {
     }
   }
 
+  # The warehouse and the store exist before any function runs: the aggregation's own
+  # CREATE ... IF NOT EXISTS must never race Terraform to create a table.
   depends_on = [
     google_project_service.api,
+    google_bigquery_table.table,
+    google_bigquery_table.view,
+    google_firestore_database.store,
     google_project_iam_member.build,
     google_artifact_registry_repository_iam_member.build,
     google_project_iam_member.function,
+    google_bigquery_dataset_iam_member.function,
     google_secret_manager_secret_iam_member.accessor,
     google_secret_manager_secret_version.initial,
   ]

@@ -96,6 +96,17 @@ variable "partition_expiration_days" {
   }
 }
 
+variable "maximum_bytes_billed" {
+  description = "Cap on the bytes one warehouse query of the functions may bill (the adapter's maximum_bytes_billed); a query above it fails instead of costing more. 0 = no cap."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.maximum_bytes_billed >= 0 && floor(var.maximum_bytes_billed) == var.maximum_bytes_billed
+    error_message = "maximum_bytes_billed must be 0 (no cap) or a positive whole number of bytes."
+  }
+}
+
 variable "firestore_database" {
   description = "Firestore database id (ANALYTICS_STORE = firestore://PROJECT/DATABASE). \"(default)\" is the one the free tier applies to; use a named database when the project already has a (default) one."
   type        = string

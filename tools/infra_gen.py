@@ -19,10 +19,14 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
+
+from shared.warehouse import ddl
+from shared.warehouse.tables import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ROOT / "infra" / "generated"
@@ -70,46 +74,17 @@ def _module(name: str):
 # ---------------------------------------------------------------------------------------- BigQuery
 
 
-def declared_tables(module=None) -> list[Any]:
-    """Every ``Table`` instance in the tables module, in declaration order, each once."""
-    module = module or _module(TABLES_MODULE)
-    table_type = module.Table
-    seen: dict[str, Any] = {}
-    for value in vars(module).values():
-        candidates = value if isinstance(value, list | tuple) else (value,)
-        for item in candidates:
-            if isinstance(item, table_type):
-                other = seen.get(item.name)
-                if other is not None and other != item:
-                    raise GenerationError(f"two different tables are declared as {item.name!r}")
-                seen[item.name] = item
-    return list(seen.values())
+def declared_tables(module: ModuleType | None = None) -> list[Table]:
+    """Every ``Table`` of the tables module, found exactly as the warehouse adapters find them."""
+    return ddl.declared_tables(module or _module(TABLES_MODULE))
 
 
-def declared_views(module=None) -> list[tuple[str, str, str]]:
-    """(name, description, sql) of every view: ``*_VIEW`` tuples, or objects with name/description
-    and sql (or query)."""
-    module = module or _module(TABLES_MODULE)
-    views: dict[str, tuple[str, str, str]] = {}
-    for attr, value in vars(module).items():
-        if attr.startswith("_"):
-            continue
-        view: tuple[str, str, str] | None = None
-        if attr.endswith("_VIEW") and isinstance(value, tuple) and len(value) == 3:
-            view = (str(value[0]), str(value[1]), str(value[2]))
-        elif (
-            not isinstance(value, type)
-            and hasattr(value, "name")
-            and hasattr(value, "description")
-            and isinstance(getattr(value, "sql", getattr(value, "query", None)), str)
-        ):
-            view = (value.name, value.description, getattr(value, "sql", None) or value.query)
-        if view is not None:
-            views.setdefault(view[0], view)
-    return list(views.values())
+def declared_views(module: ModuleType | None = None) -> list[tuple[str, str, str]]:
+    """(name, description, sql) of every view, found exactly as the warehouse adapters find them."""
+    return [(v.name, v.description, v.sql) for v in ddl.declared_views(module or _module(TABLES_MODULE))]
 
 
-def _table_json(table: Any) -> dict[str, Any]:
+def _table_json(table: Table) -> dict[str, Any]:
     columns = {c.name: c for c in table.columns}
     if len(columns) != len(table.columns):
         raise GenerationError(f"{table.name}: a column is declared twice")
@@ -155,8 +130,9 @@ def _table_json(table: Any) -> dict[str, Any]:
 
 
 def qualify_view_sql(name: str, sql: str, tables: Iterable[str]) -> str:
-    """The view's SQL with every table it reads named `__PROJECT__`.`__DATASET__`.`table` (the
-    declaration names them bare; a BigQuery view must not). Reading an undeclared table is an error."""
+    """The view's SQL as the BigQuery adapter renders it (``ddl.qualify_tables``), with every table it
+    reads named `__PROJECT__`.`__DATASET__`.`table` for Terraform to fill in. Reading an undeclared
+    table, or naming a table with its dataset, is an error."""
     known = set(tables)
     try:
         tree = sqlglot.parse_one(sql, read="bigquery")
@@ -164,16 +140,12 @@ def qualify_view_sql(name: str, sql: str, tables: Iterable[str]) -> str:
         raise GenerationError(f"view {name}: cannot parse its SQL: {exc}") from exc
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
-        if table.name in ctes and not table.args.get("db"):
-            continue
         if table.args.get("db") or table.args.get("catalog"):
             raise GenerationError(f"view {name}: name tables bare (found {table.sql('bigquery')})")
-        if table.name not in known:
+        if table.name not in known and table.name not in ctes:
             raise GenerationError(f"view {name}: reads {table.name!r}, which is not a declared table")
-        table.set("catalog", exp.to_identifier(PROJECT_TOKEN, quoted=True))
-        table.set("db", exp.to_identifier(DATASET_TOKEN, quoted=True))
-        table.set("this", exp.to_identifier(table.name, quoted=True))
-    return tree.sql(dialect="bigquery")
+    rename = {table: f"{PROJECT_TOKEN}.{DATASET_TOKEN}.{table}" for table in known}
+    return ddl.qualify_tables(sql, "bigquery", rename)
 
 
 def bigquery_document(module=None) -> dict[str, Any]:

@@ -189,3 +189,20 @@ def test_firestore_document_renders_indexes_and_overrides():
 def test_invalid_firestore_declarations_are_refused(module, message):
     with pytest.raises(infra_gen.GenerationError, match=message):
         infra_gen.firestore_document(module)
+
+
+def test_terraform_views_are_the_sql_the_bigquery_adapter_creates():
+    """After Terraform fills in the project and dataset, a view's query is exactly the body of the
+    adapter's own CREATE VIEW: one definition, whichever creates the view first."""
+    from shared.warehouse.bigquery import BigQueryWarehouse
+
+    adapter = BigQueryWarehouse("my-project-1", "analytics_ds")
+    statements = adapter.schema_statements()
+    views = committed("bigquery_tables.json")["views"]
+    assert views, "tables.py declares no view"
+    for name, spec in views.items():
+        query = spec["query"].replace(spec["project_token"], "my-project-1")
+        query = query.replace(spec["dataset_token"], "analytics_ds")
+        created = [s for s in statements if s.startswith(f"CREATE VIEW IF NOT EXISTS {adapter.name(name)}")]
+        assert len(created) == 1, f"the adapter creates no view {name}"
+        assert created[0].endswith(f"\nAS {query}"), (created[0], query)

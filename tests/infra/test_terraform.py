@@ -205,6 +205,74 @@ def test_environment_variables_are_the_ones_the_code_reads():
     assert load().locals["warehouse_url"].startswith("bigquery://")
 
 
+def _expression(source: str, name: str) -> str:
+    """The HCL text of ``name = <expression>`` in ``source`` (up to the balanced end)."""
+    match = re.search(rf"^\s*{name}\s*=\s*", source, flags=re.M)
+    assert match, f"no {name} in infra/"
+    depth, end = 0, match.end()
+    while end < len(source):
+        char = source[end]
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "\n" and depth == 0:
+            break
+        end += 1
+    return source[match.end() : end].strip()
+
+
+@pytest.mark.parametrize(
+    ("variables", "location", "expiration", "cap"),
+    [
+        ([], "europe-west1", 730, None),
+        (["-var=partition_expiration_days=0", "-var=maximum_bytes_billed=1000000000000"], "EU", None, 10**12),
+    ],
+)
+def test_the_warehouse_url_is_one_the_adapter_accepts(tmp_path, variables, location, expiration, cap):
+    """Terraform renders ANALYTICS_WAREHOUSE (offline: the locals alone, no provider), and the
+    code's own open_warehouse parses it into the dataset, location and options Terraform used."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("terraform is not on PATH: the warehouse URL is not rendered")
+    source = (INFRA / "functions.tf").read_text(encoding="utf-8")
+    shutil.copy(INFRA / "variables.tf", tmp_path / "variables.tf")
+    (tmp_path / "main.tf").write_text(
+        "locals {\n"
+        f'  bigquery_location = "{location}"\n'
+        f"  warehouse_options = {_expression(source, 'warehouse_options')}\n"
+        f"  warehouse_url = {_expression(source, 'warehouse_url')}\n"
+        "}\n"
+        'output "url" { value = local.warehouse_url }\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+    run = {"cwd": tmp_path, "capture_output": True, "text": True, "timeout": 120, "env": env}
+    assert subprocess.run([terraform, "init", "-input=false", "-no-color"], **run).returncode == 0
+    applied = subprocess.run(
+        [
+            terraform,
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-var=project_id=my-project-1",
+            *variables,
+        ],
+        **run,
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    url = subprocess.run([terraform, "output", "-raw", "url"], **run).stdout
+    from shared.warehouse import open_warehouse
+
+    warehouse = open_warehouse(url)
+    try:
+        assert (warehouse.project, warehouse.dataset) == ("my-project-1", "channel_analytics"), url
+        assert warehouse.location == location
+        assert warehouse.options.partition_expiration_days == expiration
+        assert warehouse.maximum_bytes_billed == cap
+    finally:
+        warehouse.close()
+
+
 def test_secrets_reach_functions_only_through_secret_manager():
     config = load()
     secrets = config.locals["secrets"]
