@@ -36,6 +36,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.bulk_batch import BulkWriteBatch
 from google.rpc import code_pb2
 
+from shared.config import settings
 from shared.store.codec import decode_cursor, encode_cursor, from_iso, to_iso, utc
 from shared.store.errors import AlreadyExists, NotFound, StoreError, StoreUnavailable
 from shared.store.firestore_indexes import AUDIT_ORDER, FAILED_ORDER, SCAN_FIELDS, TTL_FIELD
@@ -139,8 +140,6 @@ class FirestoreStore:
         retention_days: int | None = None,
     ):
         if retention_days is None:
-            from shared.config import settings
-
             retention_days = settings().event_retention_days
         self._project = project
         self._database = database
@@ -161,6 +160,9 @@ class FirestoreStore:
     # -- client -----------------------------------------------------------------------------------
     @property
     def _client(self) -> firestore.Client:
+        client = self._client_instance
+        if client is not None:
+            return client
         with self._client_lock:
             if self._client_instance is None:
                 with _available():
