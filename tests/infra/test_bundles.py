@@ -120,7 +120,7 @@ def test_unknown_files_in_shared_are_refused_and_caches_ignored(tmp_path):
 # Run inside the fresh venv, from the unpacked bundle, in isolated mode (-I: no PYTHONPATH, no user
 # site), the way Cloud Functions loads a source: functions-framework imports main.py by path. Then
 # every module of the bundle's shared/ is imported (a lazily imported dependency fails here too), and
-# the unauthenticated health route is called.
+# the unauthenticated routes are called: the health check and the OpenAPI document.
 _SMOKE = r"""
 import importlib, json, pkgutil, sys
 from pathlib import Path
@@ -132,8 +132,10 @@ assert Path(shared.__file__).resolve().is_relative_to(source.resolve()), shared.
 modules = [m.name for m in pkgutil.walk_packages(shared.__path__, "shared.")]
 for name in modules:
     importlib.import_module(name)
-response = app.test_client().get("/healthz")
-print(json.dumps({"modules": len(modules), "health": response.status_code}))
+client = app.test_client()
+health, spec = client.get("/healthz"), client.get("/openapi.json")
+assert spec.status_code == 200 and spec.get_json()["openapi"].startswith("3."), spec.status_code
+print(json.dumps({"modules": len(modules), "health": health.status_code}))
 """
 
 
