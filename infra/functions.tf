@@ -69,7 +69,7 @@ locals {
       min_instances   = 0
       max_instances   = 2
       timeout_seconds = 540
-      secrets         = []
+      secrets         = ["admin_token"] # the route checks the operator token, as in the embedded stack
       project_roles   = ["roles/datastore.user", "roles/bigquery.jobUser"]
       dataset_roles   = ["roles/bigquery.dataEditor"]
       schedule = {

@@ -7,6 +7,7 @@ configuration with python-hcl2 and the code with ast (nothing is imported from f
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import re
 import shutil
@@ -284,6 +285,11 @@ def test_secrets_reach_functions_only_through_secret_manager():
     assert "admin_token" not in functions()["ingest"]["secrets"], (
         "the public function never sees the admin token"
     )
+    # A function whose routes check the operator token must be given it (else they answer 503).
+    for name in deployed():
+        routes = importlib.import_module(f"shared.endpoints.{name}").ROUTES
+        if any(route.auth == "admin" for route in routes):
+            assert "admin_token" in functions()[name]["secrets"], f"{name} has operator routes"
     version = config.resource("google_secret_manager_secret_version", "initial")
     assert "secret_data" not in version, "secret values must not be stored in the state: use secret_data_wo"
     assert "ephemeral.random_password.secret" in version["secret_data_wo"]
