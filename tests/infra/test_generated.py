@@ -24,8 +24,11 @@ def committed(name: str) -> dict:
 def test_generated_files_match_the_declarations():
     problems = infra_gen.drift()
     assert not problems, (
-        "infra/generated/ is out of date with shared/ - run `make infra-gen` and commit the result:\n"
-        + "\n".join(problems)
+        "infra/generated/ is out of date with shared/warehouse/tables.py or shared/store/firestore_indexes.py."
+        " Run `make infra-gen` and commit infra/generated/ with your change. On a deployed warehouse, adding"
+        " a NULLABLE column after the last one is applied in place; removing, renaming or retyping a"
+        " column, or changing a table's partitioning, makes Terraform replace the table (blocked while"
+        " protect_data = true): plan that migration. The difference:\n" + "\n".join(problems)
     )
 
 
