@@ -54,10 +54,11 @@ locals {
     }
 
     # The aggregation: one run at a time per instance (concurrency 1) holding a lease in the store;
-    # a second instance (max 2) serves a manual restatement or a retry, which waits on the lease.
-    # 1 vCPU and 2 GiB for building Arrow tables of extracted rows before each BigQuery load. The
-    # timeout (9 min) is under the scheduler's attempt deadline (10 min), so the scheduler never
-    # gives up on, and retries next to, an attempt that is still running.
+    # a second instance (max 2) answers a manual restatement or a retry at once while a run holds
+    # the lease (200 "busy", or 409 for a restatement). 1 vCPU and 2 GiB: each staged page is an
+    # Arrow table, and the Parquet spool files of a run's BigQuery loads sit in /tmp, which on Cloud
+    # Run is memory. The timeout (9 min) is under the scheduler's attempt deadline (10 min), so the
+    # scheduler never gives up on, and retries next to, an attempt that is still running.
     aggregate = {
       entry_point     = "aggregate"
       description     = "Scheduled aggregation: store -> warehouse facts -> kpi_daily (idempotent, lease-protected)."
@@ -75,8 +76,9 @@ locals {
       schedule = {
         cron             = "*/5 * * * *"
         attempt_deadline = "600s"
-        # A failed run is retried only while it is young (fast failures: cold start, lease busy,
-        # a transient 5xx); the next tick 5 minutes later catches up from the watermark anyway.
+        # A failed run (a transient 503 of the store or the warehouse: nothing was committed) is
+        # retried only while it is young; the next tick 5 minutes later catches up from the
+        # watermark anyway, and a retry that meets a running run is answered "busy" at once.
         retry_count          = 2
         min_backoff_duration = "20s"
         max_backoff_duration = "80s"

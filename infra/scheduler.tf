@@ -3,7 +3,8 @@
 # run.invoker on the scheduled functions and nothing else (functions.tf, local.invokers).
 #
 # Deadlines and retries assume what the aggregation guarantees: a run is idempotent and holds a lease,
-# so a retry or an overlapping tick never double-counts - at worst it waits or finds nothing new.
+# so a retry or an overlapping tick never double-counts - at worst it is answered "busy" or finds
+# nothing new.
 locals {
   scheduled = { for k, f in local.functions : k => f if f.schedule != null }
 }
