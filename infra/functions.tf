@@ -142,7 +142,10 @@ resource "google_cloudfunctions2_function" "function" {
       ANALYTICS_STORE                = local.store_url
       ANALYTICS_WAREHOUSE            = local.warehouse_url
       ANALYTICS_EVENT_RETENTION_DAYS = tostring(var.event_retention_days)
-      THREADS                        = tostring(each.value.concurrency)
+      # A scheduled function also admits the scheduler's Google ID token on its operator route
+      # (Cloud Scheduler cannot send the operator token); the app verifies the token and the e-mail.
+      ANALYTICS_ADMIN_INVOKERS = each.value.schedule != null ? google_service_account.scheduler.email : ""
+      THREADS                  = tostring(each.value.concurrency)
     }
 
     dynamic "secret_environment_variables" {

@@ -19,11 +19,21 @@ class Settings:
     store_url: str
     warehouse_url: str
     admin_token: str | None
+    admin_invokers: frozenset[str]
+    admin_audiences: tuple[str, ...]
     key_pepper: str
     key_rotation_grace_seconds: int
     max_body_bytes: int
     retry_after_seconds: int
     event_retention_days: int
+    pseudonym_salt: str | None
+    warehouse_retention_days: int
+    # How far the time in a request signature may be from ours (docs/api.md, "Request signing").
+    signature_tolerance_seconds: int = 300
+
+
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
 def _int(name: str, default: int) -> int:
@@ -37,6 +47,9 @@ def settings() -> Settings:
         store_url=os.environ.get("ANALYTICS_STORE") or DEFAULT_STORE,
         warehouse_url=os.environ.get("ANALYTICS_WAREHOUSE") or DEFAULT_WAREHOUSE,
         admin_token=os.environ.get("ANALYTICS_ADMIN_TOKEN") or None,
+        # Service accounts whose Google ID tokens open operator routes (Cloud Scheduler's).
+        admin_invokers=frozenset(email.lower() for email in _list("ANALYTICS_ADMIN_INVOKERS")),
+        admin_audiences=_list("ANALYTICS_ADMIN_AUDIENCES"),
         # A server-side secret mixed into key hashes: a stolen store alone cannot confirm a key.
         key_pepper=os.environ.get("ANALYTICS_KEY_PEPPER", ""),
         key_rotation_grace_seconds=_int("ANALYTICS_KEY_ROTATION_GRACE_SECONDS", 24 * 3600),
@@ -44,6 +57,11 @@ def settings() -> Settings:
         retry_after_seconds=_int("ANALYTICS_RETRY_AFTER_SECONDS", 2),
         # Raw events in Firestore expire (TTL) this long after ingestion; the warehouse keeps the facts.
         event_retention_days=_int("ANALYTICS_EVENT_RETENTION_DAYS", 400),
+        # The key of the customer pseudonyms in the warehouse (docs/privacy.md); None: see shared.privacy.
+        pseudonym_salt=os.environ.get("ANALYTICS_PSEUDONYM_SALT") or None,
+        # Warehouse day partitions older than this are dropped (24 months by default).
+        warehouse_retention_days=_int("ANALYTICS_WAREHOUSE_RETENTION_DAYS", 730),
+        signature_tolerance_seconds=_int("ANALYTICS_SIGNATURE_TOLERANCE_SECONDS", 300),
     )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import Request
 
 from shared.auth.api_keys import hash_secret, secret_matches, split_api_key
+from shared.auth.google_oidc import expected_audiences, looks_like_id_token, verified_invoker
 from shared.config import Settings
 from shared.errors import ApiError
 from shared.store.port import Store
@@ -71,25 +72,34 @@ def authenticate_provider(request: Request, store: Store, cfg: Settings, now: da
 
 
 def authenticate_admin(request: Request, cfg: Settings) -> str:
-    """The operator's name for the audit trail (``X-Analytics-Actor``, else ``operator``)."""
-    if not cfg.admin_token:
+    """Who the operator is, for the audit trail.
+
+    The operator token (``X-Analytics-Actor`` names the person, else ``operator``), or a Google ID
+    token of one of ``ANALYTICS_ADMIN_INVOKERS`` (``invoker:<e-mail>``): Cloud Scheduler's.
+    """
+    if not cfg.admin_token and not cfg.admin_invokers:
         raise ApiError(
             503,
             "admin_auth_not_configured",
-            "ANALYTICS_ADMIN_TOKEN is not set, so operator routes are closed",
+            "neither ANALYTICS_ADMIN_TOKEN nor ANALYTICS_ADMIN_INVOKERS is set, so operator routes are closed",
             headers={"Retry-After": "60"},
         )
     token = bearer_token(request)
-    if not hmac.compare_digest(token.encode(), cfg.admin_token.encode()):
-        if split_api_key(token) is not None:
-            raise ApiError(403, "admin_only", "provider API keys cannot call operator routes")
-        raise ApiError(
-            401,
-            "invalid_credentials",
-            "the operator token is not valid",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-    actor = request.headers.get("X-Analytics-Actor", "operator")
-    if not _ACTOR.match(actor):
-        raise ApiError(400, "invalid_actor", "X-Analytics-Actor must be 1..100 printable ASCII characters")
-    return f"operator:{actor}" if actor != "operator" else "operator"
+    if cfg.admin_token and hmac.compare_digest(token.encode(), cfg.admin_token.encode()):
+        actor = request.headers.get("X-Analytics-Actor", "operator")
+        if not _ACTOR.match(actor):
+            raise ApiError(
+                400, "invalid_actor", "X-Analytics-Actor must be 1..100 printable ASCII characters"
+            )
+        return f"operator:{actor}" if actor != "operator" else "operator"
+    if split_api_key(token) is not None:
+        raise ApiError(403, "admin_only", "provider API keys cannot call operator routes")
+    if cfg.admin_invokers and looks_like_id_token(token):
+        audiences = expected_audiences(request, cfg.admin_audiences)
+        return f"invoker:{verified_invoker(token, audiences, cfg.admin_invokers)}"
+    raise ApiError(
+        401,
+        "invalid_credentials",
+        "the operator token is not valid",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )

@@ -26,7 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from google.api_core.exceptions import GoogleAPIError
+from google.api_core.exceptions import GoogleAPIError, NotFound
 from google.auth.exceptions import GoogleAuthError
 from google.cloud import bigquery
 
@@ -132,23 +132,41 @@ class BigQueryWarehouse:
         return self.name(f"{STAGING_PREFIX}{table}")
 
     # -- schema -----------------------------------------------------------------------------------
-    def schema_statements(self) -> list[str]:
-        """Every DDL statement ``ensure_schema`` sends, in order."""
-        dataset = f"`{self.project}.{self.dataset}`"
+    def dataset_statement(self) -> str:
+        """Creates the dataset: needs ``bigquery.datasets.create`` on the project, which a deployed
+        function does not hold (Terraform creates the dataset), so it is sent only when missing."""
         location = f' OPTIONS(location="{self.location}")' if self.location else ""
-        statements = [f"CREATE SCHEMA IF NOT EXISTS {dataset}{location}"]
+        return f"CREATE SCHEMA IF NOT EXISTS `{self.project}.{self.dataset}`{location}"
+
+    def table_statements(self) -> list[str]:
+        """The declared tables and views, each ``IF NOT EXISTS`` (dataset-level permissions suffice)."""
         tables = declared_tables()
-        statements += [create_table(t, "bigquery", self.name(t.name), self.options) for t in tables]
+        statements = [create_table(t, "bigquery", self.name(t.name), self.options) for t in tables]
         rename = {t.name: self.table_id(t.name) for t in tables}
         statements += [create_view(v, "bigquery", self.name(v.name), rename) for v in declared_views()]
         return statements
+
+    def schema_statements(self) -> list[str]:
+        """Every DDL statement ``ensure_schema`` may send, in order."""
+        return [self.dataset_statement(), *self.table_statements()]
+
+    def _dataset_exists(self) -> bool:
+        with self._errors():
+            try:
+                self.client.get_dataset(f"{self.project}.{self.dataset}")
+            except NotFound:
+                return False
+        return True
 
     def ensure_schema(self) -> None:
         key = (self.project, self.dataset)
         with _ensured_lock:
             if key in _ensured:
                 return
-        self._run(";\n".join(self.schema_statements()) + ";")
+        statements = self.table_statements()
+        if not self._dataset_exists():
+            statements.insert(0, self.dataset_statement())
+        self._run(";\n".join(statements) + ";")
         with _ensured_lock:
             _ensured.add(key)
 

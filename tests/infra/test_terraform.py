@@ -402,6 +402,19 @@ def test_aggregate_runs_every_five_minutes_with_an_oidc_token():
                 assert (type_, name) == ("google_cloud_run_v2_service_iam_member", "invoker"), (type_, name)
 
 
+def test_the_scheduled_route_admits_the_scheduler_identity_it_is_called_with():
+    """The scheduler sends its ID token, not the operator token: the function must know its e-mail,
+    and the route it calls must be one that accepts an operator (else every tick answers 401)."""
+    service = first(load().resource("google_cloudfunctions2_function", "function")["service_config"])
+    invokers = ref(service["environment_variables"]["ANALYTICS_ADMIN_INVOKERS"])
+    assert invokers == 'each.value.schedule != null ? google_service_account.scheduler.email : ""'
+    for name, spec in functions().items():
+        if spec["schedule"]:
+            routes = importlib.import_module(f"shared.endpoints.{name}").ROUTES
+            posted = [r for r in routes if r.method == "POST" and r.rule == "/"]
+            assert posted and posted[0].auth == "admin", f"{name}: the scheduler calls POST /"
+
+
 @pytest.mark.parametrize("name", sorted(n for n, s in functions().items() if s["schedule"]))
 def test_schedule_fits_an_idempotent_lease_protected_job(name):
     spec, schedule = functions()[name], functions()[name]["schedule"]

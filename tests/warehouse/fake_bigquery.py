@@ -1,7 +1,7 @@
 """A tiny local stand-in for the BigQuery REST API that records what Google's client library sends.
 
 There is no BigQuery emulator here; this answers just enough of jobs.insert (plain and multipart
-upload), jobs.get and jobs.getQueryResults for a load job and a query job to complete, so a real
+upload), jobs.get, jobs.getQueryResults and datasets.get for a load job and a query job to complete, so a real
 ``bigquery.Client`` (anonymous credentials, ``client_options.api_endpoint``) can be driven through
 the adapter and its exact requests inspected.
 """
@@ -36,6 +36,7 @@ class FakeBigQuery:
     requests: list[Captured] = field(default_factory=list)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    datasets: set[str] = field(default_factory=set)
 
     def job_resource(self, project: str, config: dict[str, Any]) -> dict[str, Any]:
         job_id = config.get("jobReference", {}).get("jobId") or f"job{len(self.jobs)}"
@@ -67,9 +68,9 @@ def serve(fake: FakeBigQuery) -> tuple[ThreadingHTTPServer, str]:
         def log_message(self, *args: Any) -> None:
             return
 
-        def _reply(self, body: dict[str, Any]) -> None:
+        def _reply(self, body: dict[str, Any], status: int = 200) -> None:
             data = json.dumps(body).encode()
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -95,7 +96,23 @@ def serve(fake: FakeBigQuery) -> tuple[ThreadingHTTPServer, str]:
             self._capture()
             project = self.path.split("/projects/")[1].split("/")[0]
             job_id = self.path.split("?")[0].rstrip("/").split("/")[-1]
-            if "/queries/" in self.path:
+            if "/datasets/" in self.path:
+                dataset = self.path.split("/datasets/")[1].split("?")[0].split("/")[0]
+                if dataset in fake.datasets:
+                    self._reply(
+                        {
+                            "kind": "bigquery#dataset",
+                            "datasetReference": {"projectId": project, "datasetId": dataset},
+                        }
+                    )
+                else:
+                    missing = {
+                        "code": 404,
+                        "message": f"Not found: Dataset {project}:{dataset}",
+                        "status": "NOT_FOUND",
+                    }
+                    self._reply({"error": missing}, status=404)
+            elif "/queries/" in self.path:
                 self._reply(fake.query_results(project, job_id))
             else:
                 self._reply(fake.jobs[job_id])

@@ -225,3 +225,29 @@ def test_the_client_library_sends_one_load_job_and_one_script():
         wh.close()
     finally:
         server.shutdown()
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["deployed-dataset", "missing-dataset"])
+def test_ensure_schema_creates_the_dataset_only_when_it_is_missing(exists):
+    """A deployed function may not create datasets (Terraform did): it must not even ask."""
+    dataset = (
+        f"analytics_{'deployed' if exists else 'missing'}"  # the adapter ensures a dataset once per process
+    )
+    fake = FakeBigQuery(datasets={dataset} if exists else set())
+    server, url = serve(fake)
+    try:
+        client = bigquery.Client(
+            project="demo-project", credentials=AnonymousCredentials(), client_options={"api_endpoint": url}
+        )
+        wh = BigQueryWarehouse("demo-project", dataset, location="EU", client=client)
+        wh.ensure_schema()
+        queries = [
+            json.loads(r.body)["configuration"]["query"]["query"] for r in fake.requests if r.method == "POST"
+        ]
+        assert len(queries) == 1
+        assert ("CREATE SCHEMA" in queries[0]) is not exists
+        assert queries[0].count("CREATE TABLE IF NOT EXISTS") == len(declared_tables())
+        parsed(queries[0])
+        wh.close()
+    finally:
+        server.shutdown()
