@@ -14,7 +14,9 @@ $ANALYTICS_ADMIN_TOKEN``; in the cloud the function is also private behind IAM/O
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 from typing import Any
 
 from shared.aggregate.run import LeaseLost, run_aggregation
@@ -50,6 +52,13 @@ def _warehouse_unavailable(call: Call, exc: WarehouseError) -> ApiError:
     )
 
 
+def _log_report(call: Call, report: dict[str, Any]) -> None:
+    """One structured line per run on stdout: Cloud Logging reads it as a JSON entry with a severity,
+    so an operator finds each run's report (and a stuck lease) in the function's logs."""
+    entry = {"severity": "INFO", "message": f"aggregation {report['status']}", "actor": call.actor, **report}
+    print(json.dumps(entry, default=str, separators=(",", ":")), file=sys.stdout, flush=True)
+
+
 def post_run(call: Call) -> tuple[int, Any]:
     body = _request(call)
     try:
@@ -64,6 +73,7 @@ def post_run(call: Call) -> tuple[int, Any]:
         raise ApiError(409, "aggregation_running", "another aggregation run took over; retry later") from exc
     finally:
         warehouse.close()
+    _log_report(call, report.wire().model_dump(mode="json", by_alias=True))
     if report.status == "busy" and body.days:
         raise ApiError(
             409,

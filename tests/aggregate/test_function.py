@@ -133,3 +133,17 @@ def test_a_store_outage_is_503_with_retry_after(client, admin, env, monkeypatch)
         blocker.close()
     assert resp.status_code == 503 and resp.json["error"]["code"] == "store_unavailable"
     assert "Retry-After" in resp.headers
+
+
+def test_each_run_logs_its_report_as_one_json_line(acme, client, admin, capsys):
+    """What an operator reads in Cloud Logging: one structured entry per run, with who asked."""
+    import json
+
+    acme.handled_call("c-1", DAY_1)
+    resp = client.post("/", headers={**admin, "X-Analytics-Actor": "dana"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert len(lines) == 1
+    entry = lines[0]
+    assert entry["severity"] == "INFO" and entry["message"] == "aggregation ok"
+    assert entry["actor"] == "operator:dana"
+    assert entry["runId"] == resp.json["runId"] and entry["kpiRowsWritten"] == resp.json["kpiRowsWritten"]
