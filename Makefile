@@ -28,6 +28,11 @@ serve: $(STAMP) ## the local stack: ingest :8081, providers :8082, aggregate :80
 aggregate: $(STAMP) ## one aggregation run on the configured store and warehouse
 	$(BIN)/python -m tools.aggregate
 
+BENCH_ARGS ?=
+
+bench: $(STAMP) ## benchmarks next to their floors; BENCH_ARGS: --quick, --sizes 1000000,10000000, --markdown BENCHMARKS.md
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 

@@ -1,0 +1,90 @@
+"""One aggregation run in a process of its own, so its peak memory is its own.
+
+``python -m tools.bench.aggregation_run STORE.sqlite3 WAREHOUSE.duckdb [--floor N]`` runs the product's
+``run_aggregation`` (lease, paged extraction, staging, the one transaction, watermarks) with no lag and
+prints one JSON object: the time of each phase, the run report, the peak RSS of this process, and with
+``--floor`` the median of N timings of the GROUP BY floor on the warehouse the run wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+
+import duckdb
+
+from shared.aggregate.run import Step, run_aggregation
+from shared.aggregate.settings import AggregateSettings
+from shared.store.sqlite import SqliteStore
+from shared.warehouse.duckdb import DuckDbWarehouse
+from tools.bench.stats import median
+
+# One pass over the same events the run loaded: the least a warehouse must do to count them per
+# provider, day and event name (the shape of a KPI row).
+FLOOR_SQL = (
+    "SELECT provider_id, CAST(event_ts AS DATE) AS day, name, COUNT(*) AS n "
+    "FROM raw_events GROUP BY provider_id, CAST(event_ts AS DATE), name"
+)
+
+
+def run(store_path: str, warehouse_path: str) -> dict[str, object]:
+    marks: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def hook(step: Step) -> None:
+        marks[step] = time.perf_counter() - started
+
+    store = SqliteStore(store_path)
+    warehouse = DuckDbWarehouse(warehouse_path)
+    try:
+        report = run_aggregation(
+            store, warehouse, datetime.now(UTC), config=AggregateSettings(lag_seconds=0), hook=hook
+        )
+    finally:
+        warehouse.close()
+        store.close()
+    total = time.perf_counter() - started
+    return {
+        "total_s": total,
+        "extract_s": marks["extracted"],
+        "transaction_s": marks["committed"] - marks["staged"],
+        "report": report.as_dict(),
+        # Linux reports ru_maxrss in KiB.
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def floor(warehouse_path: str, repetitions: int) -> float:
+    conn = duckdb.connect(warehouse_path, read_only=True)
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.execute(FLOOR_SQL).fetchall()  # warm: the table's pages in memory, like the run had them
+        times = []
+        for _ in range(repetitions):
+            started = time.perf_counter()
+            conn.execute(FLOOR_SQL).fetchall()
+            times.append(time.perf_counter() - started)
+        return median(times)
+    finally:
+        conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.aggregation_run")
+    parser.add_argument("store")
+    parser.add_argument("warehouse")
+    parser.add_argument("--floor", type=int, default=0, help="time the GROUP BY floor this many times")
+    args = parser.parse_args(argv)
+    result = run(args.store, args.warehouse)
+    if args.floor:
+        result["floor_s"] = floor(args.warehouse, args.floor)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
