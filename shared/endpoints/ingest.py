@@ -1,11 +1,17 @@
-"""Routes of ``functions/ingest`` (providers, ``Authorization: Bearer <apiKey>``)."""
+"""Routes of ``functions/ingest`` (providers, ``Authorization: Bearer <apiKey>``).
+
+Every route that takes a body reads it through ``signed_body``: the provider's request signature
+(``X-Analytics-Signature``, ``shared.auth.signing``) is checked on the raw bytes before they are parsed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from shared.auth.signing import HEADER as SIGNATURE_HEADER
+from shared.auth.signing import verify_request
 from shared.http.api import Api, Call, Route
-from shared.http.body import read_json, require_object
+from shared.http.body import parse_json, read_raw_body, require_object
 from shared.ingest.activities import log_activities
 from shared.ingest.conversations import register_conversation
 from shared.ingest.events import log_events
@@ -13,18 +19,33 @@ from shared.openapi.spec import openapi_document
 from shared.providers.event_definitions import list_definitions
 
 
+def signed_body(call: Call) -> Any:
+    """The parsed body, once the provider's signature over its raw bytes holds (or is not required)."""
+    raw = read_raw_body(call.request, call.settings.max_body_bytes)
+    assert call.provider is not None  # a "provider" route: the API key identified it
+    verify_request(
+        call.request.headers.getlist(SIGNATURE_HEADER),
+        raw,
+        call.provider,
+        call.store,
+        call.settings,
+        call.now,
+    )
+    return parse_json(raw)
+
+
 def post_conversation(call: Call) -> tuple[int, Any]:
-    body = require_object(read_json(call.request, call.settings.max_body_bytes))
+    body = require_object(signed_body(call))
     return register_conversation(call.store, call.provider, body, call.now)
 
 
 def post_events(call: Call) -> tuple[int, Any]:
-    body = read_json(call.request, call.settings.max_body_bytes)
+    body = signed_body(call)
     return 200, log_events(call.store, call.provider, body, call.now)
 
 
 def post_activities(call: Call) -> tuple[int, Any]:
-    body = read_json(call.request, call.settings.max_body_bytes)
+    body = signed_body(call)
     return 200, log_activities(call.store, call.provider, body, call.now)
 
 

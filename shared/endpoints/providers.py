@@ -22,7 +22,7 @@ def create_provider(call: Call) -> tuple[int, Any]:
 
 
 def get_provider(call: Call, provider_id: str) -> tuple[int, Any]:
-    return 200, service.provider_out(service.require_provider(call.store, provider_id))
+    return 200, service.describe(call.store, service.require_provider(call.store, provider_id), call.now)
 
 
 def patch_provider(call: Call, provider_id: str) -> tuple[int, Any]:
@@ -32,6 +32,12 @@ def patch_provider(call: Call, provider_id: str) -> tuple[int, Any]:
 
 def rotate_key(call: Call, provider_id: str) -> tuple[int, Any]:
     return 201, service.rotate_key(
+        call.store, call.settings, provider_id, _optional_body(call), call.actor, call.now
+    )
+
+
+def rotate_signing_secret(call: Call, provider_id: str) -> tuple[int, Any]:
+    return 201, service.rotate_signing_secret(
         call.store, call.settings, provider_id, _optional_body(call), call.actor, call.now
     )
 
@@ -79,6 +85,7 @@ ROUTES = [
     Route("PATCH", P, patch_provider, "admin"),
     Route("POST", f"{P}/keys", rotate_key, "admin"),
     Route("GET", f"{P}/keys", list_keys, "admin"),
+    Route("POST", f"{P}/signing-secrets", rotate_signing_secret, "admin"),
     Route("GET", f"{P}/audit", get_audit, "admin"),
     Route("GET", f"{P}/event-definitions", get_event_definitions, "admin"),
     Route("PUT", f"{P}/event-definitions/<name>", put_event_definition, "admin"),

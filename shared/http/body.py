@@ -70,6 +70,12 @@ def _check(value: Any, level: int = 0) -> None:
 
 def read_json(request: Request, max_bytes: int) -> Any:
     """The parsed body, or an ``ApiError`` naming exactly what is wrong with it."""
+    return parse_json(read_raw_body(request, max_bytes))
+
+
+def read_raw_body(request: Request, max_bytes: int) -> bytes:
+    """The body's bytes, exactly as sent (what a request signature covers), once its media type,
+    charset and size are acceptable; ``parse_json`` reads them."""
     mimetype = (request.mimetype or "").lower()
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
@@ -83,6 +89,11 @@ def read_json(request: Request, max_bytes: int) -> Any:
         raise ApiError(413, "body_too_large", f"the body exceeds {max_bytes} bytes")
     if not raw:
         raise ApiError(400, "empty_body", "the request has no body")
+    return raw
+
+
+def parse_json(raw: bytes) -> Any:
+    """The JSON value of a body read by ``read_raw_body``."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -37,6 +37,7 @@ from shared.schema.provider import (
     ProviderPatch,
     ReplayRequest,
     ReplayResponse,
+    SigningSecretCreated,
 )
 
 VERSION = "1.0.0"
@@ -76,6 +77,7 @@ class Op:
     query: tuple[tuple[str, str, str], ...] = ()
     updates: bool = False  # also answers 200 when the object already existed
     public: bool = False  # no credentials (health, the document itself)
+    signed: bool = False  # takes X-Analytics-Signature (docs/api.md, Request signing)
 
 
 PAGE = (("limit", "integer", "1..500, default 100"), ("cursor", "string", "nextCursor of the previous page"))
@@ -91,6 +93,7 @@ OPS: dict[str, list[Op]] = {
             ConversationRequest,
             (400, 401, 403, 413, 415, 422, 503),
             updates=True,
+            signed=True,
         ),
         Op(
             "post",
@@ -100,6 +103,7 @@ OPS: dict[str, list[Op]] = {
             BatchResponse,
             EventBatch,
             (400, 401, 403, 413, 415, 422, 503),
+            signed=True,
         ),
         Op(
             "post",
@@ -109,6 +113,7 @@ OPS: dict[str, list[Op]] = {
             ActivityResponse,
             ActivityBatch,
             (400, 401, 403, 413, 415, 422, 503),
+            signed=True,
         ),
         Op(
             "get",
@@ -141,11 +146,11 @@ OPS: dict[str, list[Op]] = {
         Op(
             "patch",
             "/v1/providers/{providerId}",
-            "Switch analytics on or off (audited)",
+            "Switch analytics or the signature requirement on or off (audited)",
             200,
             ProviderOut,
             ProviderPatch,
-            (400, 401, 403, 404, 413, 415, 422, 503),
+            (400, 401, 403, 404, 409, 413, 415, 422, 503),
         ),
         Op(
             "post",
@@ -153,6 +158,15 @@ OPS: dict[str, list[Op]] = {
             "Rotate: issue a new key, expire the others",
             201,
             KeyCreated,
+            KeyRotate,
+            (400, 401, 403, 404, 413, 415, 422, 503),
+        ),
+        Op(
+            "post",
+            "/v1/providers/{providerId}/signing-secrets",
+            "Issue a request-signing secret (shown once); the others expire after the grace period",
+            201,
+            SigningSecretCreated,
             KeyRotate,
             (400, 401, 403, 404, 413, 415, 422, 503),
         ),
@@ -237,6 +251,17 @@ HEALTH_SCHEMA = {
 }
 OPENAPI_SCHEMA = {"type": "object", "description": "an OpenAPI 3.1 document"}
 
+# The optional request signature of the ingest writes: a second credential next to the API key.
+SIGNATURE_SCHEME = {
+    "type": "apiKey",
+    "in": "header",
+    "name": "X-Analytics-Signature",
+    "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<raw body>' under a signing secret>; "
+    "required when the provider's requireSignature is on, checked whenever sent (docs/api.md)",
+}
+# Signed writes take the API key with a signature, or (while the provider does not require one) alone.
+SIGNED = [{"bearer": [], "signature": []}, {"bearer": []}]
+
 # Path parameters carry the same rules as the models: an id outside them can name no object.
 PATH_PARAMS = {
     "providerId": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{1,62}$"},
@@ -247,7 +272,7 @@ TITLES = {
     "ingest": ("Channel Analytics ingest", "Provider API: conversations, KPI events, activities."),
     "providers": (
         "Channel Analytics providers",
-        "Operator API: providers, the analytics flag, keys, failed events.",
+        "Operator API: providers, the analytics flag, keys, signing secrets, failed events.",
     ),
     "aggregate": (
         "Channel Analytics aggregate",
@@ -327,6 +352,8 @@ def _operation(op: Op) -> dict[str, Any]:
     }
     if op.public:
         entry["security"] = []
+    elif op.signed:
+        entry["security"] = SIGNED
     if params:
         entry["parameters"] = params
     if op.request is not None:
@@ -358,7 +385,10 @@ def openapi_document(function: str) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                **({"signature": SIGNATURE_SCHEME} if any(op.signed for op in ops) else {}),
+            },
         },
     }
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from shared.schema.events import EventName
 from shared.schema.fields import ProviderId, Str100, WireModel
@@ -17,22 +18,76 @@ class ProviderCreate(WireModel):
     enableAnalytics: bool = Field(False, strict=True)
 
 
-class ProviderPatch(WireModel):
-    """Only the analytics flag can change: any other field is refused (no mass assignment)."""
+def _boolean_only(schema: dict[str, Any]) -> None:
+    """Document an optional switch as a plain boolean: it may be left out, but never sent as null."""
+    schema.pop("anyOf", None)
+    schema.pop("default", None)
+    schema["type"] = "boolean"
 
-    enableAnalytics: bool = Field(strict=True)
+
+class ProviderPatch(WireModel):
+    """The operator's two switches; send either or both. Any other field is refused (no mass
+    assignment), and so is an empty body."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    enableAnalytics: bool | None = Field(
+        None, strict=True, description="the analytics flag", json_schema_extra=_boolean_only
+    )
+    requireSignature: bool | None = Field(
+        None,
+        strict=True,
+        description="refuse the provider's unsigned ingest requests; needs a live signing secret",
+        json_schema_extra=_boolean_only,
+    )
+
+    @field_validator("enableAnalytics", "requireSignature", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError(
+                "bool_type", "Input should be a valid boolean; leave the field out to keep it as it is"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> ProviderPatch:
+        if not self.model_fields_set:
+            raise PydanticCustomError("missing", "send enableAnalytics, requireSignature or both")
+        return self
 
 
 class KeyRotate(WireModel):
+    """Body of both rotations: API keys and request-signing secrets."""
+
     revokeOthers: bool = Field(
-        False, strict=True, description="end every other key now instead of after the grace period"
+        False,
+        strict=True,
+        description="end every other key (or signing secret) now instead of after the grace period",
     )
+
+
+class SigningSecretOut(WireModel):
+    secretId: str
+    createdAt: datetime
+    expiresAt: datetime | None
+    active: bool
+
+
+class SigningSecretCreated(WireModel):
+    providerId: str
+    secretId: str
+    signingSecret: str = Field(description="shown once; sign requests with it (docs/api.md, Request signing)")
+    createdAt: datetime
+    otherSecretsExpireAt: datetime | None
 
 
 class ProviderOut(WireModel):
     providerId: str
     name: str
     enableAnalytics: bool
+    requireSignature: bool
+    signingSecrets: list[SigningSecretOut] = Field(description="metadata only, never a secret")
     createdAt: datetime
     updatedAt: datetime
 

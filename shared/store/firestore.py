@@ -25,6 +25,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -42,7 +43,9 @@ from shared.store.errors import AlreadyExists, NotFound, StoreError, StoreUnavai
 from shared.store.firestore_indexes import AUDIT_ORDER, FAILED_ORDER, SCAN_FIELDS, TTL_FIELD
 from shared.store.port import ConversationMerge
 from shared.store.records import (
+    ANALYTICS_FLAG,
     INGEST_SHARDS,
+    SIGNATURE_FLAG,
     Activity,
     ApiKey,
     AuditEntry,
@@ -52,6 +55,8 @@ from shared.store.records import (
     FailedEvent,
     Page,
     Provider,
+    ProviderFlag,
+    SigningSecret,
     Watermark,
     scoped_id,
     shard_of,
@@ -232,6 +237,17 @@ class FirestoreStore:
     def set_analytics_flag(
         self, provider_id: str, enabled: bool, actor: str, at: datetime, audit_id: str
     ) -> tuple[Provider, AuditEntry | None]:
+        return self._set_flag(ANALYTICS_FLAG, provider_id, enabled, actor, at, audit_id)
+
+    def set_signature_required(
+        self, provider_id: str, required: bool, actor: str, at: datetime, audit_id: str
+    ) -> tuple[Provider, AuditEntry | None]:
+        return self._set_flag(SIGNATURE_FLAG, provider_id, required, actor, at, audit_id)
+
+    def _set_flag(
+        self, flag: ProviderFlag, provider_id: str, value: bool, actor: str, at: datetime, audit_id: str
+    ) -> tuple[Provider, AuditEntry | None]:
+        """One audited boolean of the provider, committed in one batch with its audit entry."""
         ref = self._provider_ref(provider_id)
 
         def attempt() -> tuple[Provider, AuditEntry | None]:
@@ -239,26 +255,24 @@ class FirestoreStore:
             if not snap.exists:
                 raise NotFound(provider_id)
             old = _provider(snap.to_dict())
-            if old.enable_analytics == enabled:
+            if getattr(old, flag.column) == value:
                 return old, None
             audit = AuditEntry(
                 audit_id=audit_id,
                 provider_id=provider_id,
                 at=at,
                 actor=actor,
-                action="provider.analytics_flag_changed",
-                field="enableAnalytics",
-                old=old.enable_analytics,
-                new=enabled,
+                action=flag.action,
+                field=flag.field,
+                old=getattr(old, flag.column),
+                new=value,
             )
             batch = self._client.batch()
-            batch.update(
-                ref, {"enable_analytics": enabled, "updated_at": utc(at)}, option=self._precondition(snap)
-            )
+            batch.update(ref, {flag.column: value, "updated_at": utc(at)}, option=self._precondition(snap))
             batch.create(self._audit_ref(audit), _audit_doc(audit))
             with self._write_conflicts():
                 batch.commit(**self._rpc)
-            return Provider(old.provider_id, old.name, enabled, old.created_at, at), audit
+            return replace(old, **{flag.column: value, "updated_at": at}), audit
 
         return self._optimistic(attempt)
 
@@ -323,6 +337,55 @@ class FirestoreStore:
         with _available():
             keys = [_api_key(d.to_dict()) for d in query.get(**self._rpc)]
         return sorted(keys, key=lambda k: (k.created_at, k.key_id))
+
+    # -- request signing --------------------------------------------------------------------------
+    def _signing_ref(self, provider_id: str, secret_id: str) -> firestore.DocumentReference:
+        return self._ref("signing_secrets", scoped_id(provider_id, "signing_secret", secret_id))
+
+    def add_signing_secret(
+        self, secret: SigningSecret, expire_others_at: datetime | None, audit: AuditEntry
+    ) -> None:
+        provider_ref = self._provider_ref(secret.provider_id)
+        secret_ref = self._signing_ref(secret.provider_id, secret.secret_id)
+        limit = utc(expire_others_at) if expire_others_at is not None else None
+
+        def attempt() -> None:
+            provider, mine = self._client.get_all([provider_ref, secret_ref], **self._rpc)
+            if mine.reference.path != secret_ref.path:
+                provider, mine = mine, provider
+            if mine.exists and mine.get("sealed") == secret.sealed:
+                return  # stored by an earlier attempt whose answer was lost
+            batch = self._client.batch()
+            if provider.exists:
+                # As for API keys: touching the provider serialises concurrent rotations.
+                batch.update(
+                    provider_ref,
+                    {"signing_secrets_changed_at": utc(secret.created_at)},
+                    option=self._precondition(provider),
+                )
+            if limit is not None:
+                for other in self._signing_docs(secret.provider_id):
+                    expires = _dt(other.get("expires_at"))
+                    if expires is None or expires > limit:
+                        batch.update(other.reference, {"expires_at": limit}, option=self._precondition(other))
+            batch.create(secret_ref, _signing_doc(secret))
+            batch.create(self._audit_ref(audit), _audit_doc(audit))
+            with self._write_conflicts():
+                batch.commit(**self._rpc)
+
+        self._optimistic(attempt)
+
+    def _signing_docs(self, provider_id: str) -> list[Any]:
+        query = self._client.collection("signing_secrets").where(
+            filter=FieldFilter("provider_id", "==", provider_id)
+        )
+        return list(query.get(**self._rpc))
+
+    def list_signing_secrets(self, provider_id: str) -> list[SigningSecret]:
+        # A handful per provider: sorted here rather than by another composite index.
+        with _available():
+            found = [_signing(d.to_dict()) for d in self._signing_docs(provider_id)]
+        return sorted(found, key=lambda s: (s.created_at, s.secret_id))
 
     # -- custom event definitions -----------------------------------------------------------------
     def _definition_ref(self, provider_id: str, name: str) -> firestore.DocumentReference:
@@ -675,12 +738,35 @@ def _provider_doc(p: Provider) -> Doc:
         "enable_analytics": p.enable_analytics,
         "created_at": utc(p.created_at),
         "updated_at": utc(p.updated_at),
+        "require_signature": p.require_signature,
     }
 
 
 def _provider(d: Doc) -> Provider:
     return Provider(
-        d["provider_id"], d["name"], bool(d["enable_analytics"]), _dt(d["created_at"]), _dt(d["updated_at"])
+        d["provider_id"],
+        d["name"],
+        bool(d["enable_analytics"]),
+        _dt(d["created_at"]),
+        _dt(d["updated_at"]),
+        # Providers stored before request signing existed have no field: they do not require it.
+        bool(d.get("require_signature", False)),
+    )
+
+
+def _signing_doc(s: SigningSecret) -> Doc:
+    return {
+        "secret_id": s.secret_id,
+        "provider_id": s.provider_id,
+        "sealed": s.sealed,
+        "created_at": utc(s.created_at),
+        "expires_at": utc(s.expires_at) if s.expires_at is not None else None,
+    }
+
+
+def _signing(d: Doc) -> SigningSecret:
+    return SigningSecret(
+        d["secret_id"], d["provider_id"], d["sealed"], _dt(d["created_at"]), _dt(d["expires_at"])
     )
 
 

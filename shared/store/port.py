@@ -21,6 +21,7 @@ from shared.store.records import (
     FailedEvent,
     Page,
     Provider,
+    SigningSecret,
     Watermark,
 )
 
@@ -50,6 +51,21 @@ class Store(Protocol):
     def get_api_key(self, key_id: str) -> ApiKey | None: ...
 
     def list_api_keys(self, provider_id: str) -> list[ApiKey]: ...
+
+    # -- request signing --------------------------------------------------------------------------
+    def set_signature_required(
+        self, provider_id: str, required: bool, actor: str, at: datetime, audit_id: str
+    ) -> tuple[Provider, AuditEntry | None]:
+        """Like ``set_analytics_flag``, for ``require_signature`` (audit field ``requireSignature``)."""
+
+    def add_signing_secret(
+        self, secret: SigningSecret, expire_others_at: datetime | None, audit: AuditEntry
+    ) -> None:
+        """Store a new signing secret with its audit entry, atomically; the provider's other secrets
+        expire at ``expire_others_at`` at the latest (as ``add_api_key``)."""
+
+    def list_signing_secrets(self, provider_id: str) -> list[SigningSecret]:
+        """The provider's signing secrets, oldest first."""
 
     # -- custom event definitions -----------------------------------------------------------------
     def put_event_definition(self, definition: EventDefinition) -> None: ...

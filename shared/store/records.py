@@ -39,6 +39,8 @@ class Provider:
     enable_analytics: bool
     created_at: datetime
     updated_at: datetime
+    # Ingest refuses this provider's unsigned requests (docs/api.md, "Request signing").
+    require_signature: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,35 @@ class ApiKey:
     key_id: str
     provider_id: str
     secret_hash: str
+    created_at: datetime
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderFlag:
+    """An audited boolean of a provider: its column (and ``Provider`` field), audit field and action."""
+
+    column: str
+    field: str
+    action: str
+
+
+# The two switches an operator sets on a provider, each audited under its wire name.
+ANALYTICS_FLAG = ProviderFlag("enable_analytics", "enableAnalytics", "provider.analytics_flag_changed")
+SIGNATURE_FLAG = ProviderFlag(
+    "require_signature", "requireSignature", "provider.signature_requirement_changed"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SigningSecret:
+    """A provider's request-signing secret. Verifying an HMAC needs the secret itself, so unlike an
+    API key it cannot be stored as a hash: ``sealed`` is the secret encrypted under a server-side key
+    (``shared.auth.sealing``), bound to this provider and secret id."""
+
+    secret_id: str
+    provider_id: str
+    sealed: str
     created_at: datetime
     expires_at: datetime | None = None
 

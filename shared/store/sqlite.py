@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from shared.store.codec import decode_cursor, encode_cursor, from_iso, to_iso
 from shared.store.errors import AlreadyExists, NotFound, StoreUnavailable
 from shared.store.port import ConversationMerge
 from shared.store.records import (
+    ANALYTICS_FLAG,
+    SIGNATURE_FLAG,
     Activity,
     ApiKey,
     AuditEntry,
@@ -29,6 +32,8 @@ from shared.store.records import (
     FailedEvent,
     Page,
     Provider,
+    ProviderFlag,
+    SigningSecret,
     Watermark,
     scoped_id,
 )
@@ -36,7 +41,10 @@ from shared.store.records import (
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS providers (
     provider_id TEXT PRIMARY KEY, name TEXT NOT NULL, enable_analytics INTEGER NOT NULL,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, require_signature INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS signing_secrets (
+    provider_id TEXT NOT NULL, secret_id TEXT NOT NULL, sealed TEXT NOT NULL,
+    created_at TEXT NOT NULL, expires_at TEXT, PRIMARY KEY (provider_id, secret_id));
 CREATE TABLE IF NOT EXISTS api_keys (
     key_id TEXT PRIMARY KEY, provider_id TEXT NOT NULL, secret_hash TEXT NOT NULL,
     created_at TEXT NOT NULL, expires_at TEXT);
@@ -102,6 +110,7 @@ class SqliteStore:
         with self._read() as db:
             try:
                 db.executescript(SCHEMA)
+                _add_missing_columns(db)
             except sqlite3.OperationalError as exc:
                 raise StoreUnavailable(f"sqlite: {exc}") from exc
 
@@ -173,13 +182,15 @@ class SqliteStore:
         with self._write() as db:
             try:
                 db.execute(
-                    "INSERT INTO providers VALUES (?,?,?,?,?)",
+                    "INSERT INTO providers (provider_id, name, enable_analytics, created_at, updated_at, "
+                    "require_signature) VALUES (?,?,?,?,?,?)",
                     (
                         provider.provider_id,
                         provider.name,
                         int(provider.enable_analytics),
                         to_iso(provider.created_at),
                         to_iso(provider.updated_at),
+                        int(provider.require_signature),
                     ),
                 )
             except sqlite3.IntegrityError as exc:
@@ -195,30 +206,41 @@ class SqliteStore:
     def set_analytics_flag(
         self, provider_id: str, enabled: bool, actor: str, at: datetime, audit_id: str
     ) -> tuple[Provider, AuditEntry | None]:
+        return self._set_flag(ANALYTICS_FLAG, provider_id, enabled, actor, at, audit_id)
+
+    def set_signature_required(
+        self, provider_id: str, required: bool, actor: str, at: datetime, audit_id: str
+    ) -> tuple[Provider, AuditEntry | None]:
+        return self._set_flag(SIGNATURE_FLAG, provider_id, required, actor, at, audit_id)
+
+    def _set_flag(
+        self, flag: ProviderFlag, provider_id: str, value: bool, actor: str, at: datetime, audit_id: str
+    ) -> tuple[Provider, AuditEntry | None]:
+        """One audited boolean of the provider: changed and audited in one transaction, or untouched."""
         with self._write() as db:
             row = db.execute("SELECT * FROM providers WHERE provider_id = ?", (provider_id,)).fetchone()
             if row is None:
                 raise NotFound(provider_id)
             old = _provider(row)
-            if old.enable_analytics == enabled:
+            if getattr(old, flag.column) == value:
                 return old, None
+            # flag.column is a fixed name from records (ANALYTICS_FLAG, SIGNATURE_FLAG), never caller text.
             db.execute(
-                "UPDATE providers SET enable_analytics = ?, updated_at = ? WHERE provider_id = ?",
-                (int(enabled), to_iso(at), provider_id),
+                f"UPDATE providers SET {flag.column} = ?, updated_at = ? WHERE provider_id = ?",
+                (int(value), to_iso(at), provider_id),
             )
             audit = AuditEntry(
                 audit_id=audit_id,
                 provider_id=provider_id,
                 at=at,
                 actor=actor,
-                action="provider.analytics_flag_changed",
-                field="enableAnalytics",
-                old=old.enable_analytics,
-                new=enabled,
+                action=flag.action,
+                field=flag.field,
+                old=getattr(old, flag.column),
+                new=value,
             )
             self._insert_audit(db, audit)
-        new = Provider(old.provider_id, old.name, enabled, old.created_at, at)
-        return new, audit
+        return replace(old, **{flag.column: value, "updated_at": at}), audit
 
     def list_audit(self, provider_id: str, limit: int, cursor: str | None = None) -> Page:
         after = decode_cursor(cursor, 2) if cursor else ["", ""]
@@ -267,6 +289,47 @@ class SqliteStore:
                 (provider_id,),
             ).fetchall()
         return [_api_key(r) for r in rows]
+
+    def add_signing_secret(
+        self, secret: SigningSecret, expire_others_at: datetime | None, audit: AuditEntry
+    ) -> None:
+        with self._write() as db:
+            if expire_others_at is not None:
+                limit = to_iso(expire_others_at)
+                db.execute(
+                    "UPDATE signing_secrets SET expires_at = ? WHERE provider_id = ? "
+                    "AND (expires_at IS NULL OR expires_at > ?)",
+                    (limit, secret.provider_id, limit),
+                )
+            db.execute(
+                "INSERT INTO signing_secrets (provider_id, secret_id, sealed, created_at, expires_at) "
+                "VALUES (?,?,?,?,?)",
+                (
+                    secret.provider_id,
+                    secret.secret_id,
+                    secret.sealed,
+                    to_iso(secret.created_at),
+                    to_iso(secret.expires_at),
+                ),
+            )
+            self._insert_audit(db, audit)
+
+    def list_signing_secrets(self, provider_id: str) -> list[SigningSecret]:
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT * FROM signing_secrets WHERE provider_id = ? ORDER BY created_at, secret_id",
+                (provider_id,),
+            ).fetchall()
+        return [
+            SigningSecret(
+                r["secret_id"],
+                r["provider_id"],
+                r["sealed"],
+                from_iso(r["created_at"]),
+                from_iso(r["expires_at"]),
+            )
+            for r in rows
+        ]
 
     @staticmethod
     def _insert_key(db: sqlite3.Connection, key: ApiKey) -> None:
@@ -597,7 +660,15 @@ def _provider(r: sqlite3.Row) -> Provider:
         bool(r["enable_analytics"]),
         from_iso(r["created_at"]),
         from_iso(r["updated_at"]),
+        bool(r["require_signature"]),
     )
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring a store file created by an older version up to ``SCHEMA`` (columns added since)."""
+    columns = {r["name"] for r in db.execute("PRAGMA table_info(providers)")}
+    if "require_signature" not in columns:
+        db.execute("ALTER TABLE providers ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0")
 
 
 def _api_key(r: sqlite3.Row) -> ApiKey:

@@ -320,7 +320,8 @@ PROVIDER_CREATE = {
     "name": F("str", True),
     "enableAnalytics": F("bool", nullable=False),
 }
-PROVIDER_PATCH = {"enableAnalytics": F("bool", True)}
+# Both switches are optional (at least one must be sent) and neither takes null.
+PROVIDER_PATCH = {"enableAnalytics": F("bool", nullable=False), "requireSignature": F("bool", nullable=False)}
 KEY_ROTATE = {"revokeOthers": F("bool", nullable=False)}
 EVENT_DEFINITION = {
     "version": F("str", nullable=False),  # SchemaVer, e.g. 1-0-0
@@ -764,7 +765,9 @@ OPERATOR_BODIES: dict[str, tuple[st.SearchStrategy, dict[str, F], tuple[str, ...
         (),
     ),
     "PATCH /v1/providers/{id}": (
-        st.fixed_dictionaries({"enableAnalytics": st.booleans()}),
+        st.fixed_dictionaries(
+            {"enableAnalytics": st.booleans()}, optional={"requireSignature": st.booleans()}
+        ),
         PROVIDER_PATCH,
         (),
     ),

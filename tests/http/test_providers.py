@@ -25,6 +25,8 @@ def test_register_returns_the_key_once_and_get_never_shows_it(world, env):
         "providerId",
         "name",
         "enableAnalytics",
+        "requireSignature",
+        "signingSecrets",
         "createdAt",
         "updatedAt",
         "apiKey",

@@ -12,6 +12,11 @@ Credentials (the columns):
 - ``admin``        the operator token (``ANALYTICS_ADMIN_TOKEN``)
 - ``own``          ``alpha``'s live key
 
+A second table holds the columns of ``sigma``, a provider that requires signed requests
+(``requireSignature``), each with its live key: ``signed`` (a valid ``X-Analytics-Signature``),
+``unsigned`` (none), ``stale`` (valid, but an hour old) and ``wrong_secret`` (signed with a secret
+that is not sigma's). Writes need a valid, fresh signature; reads are not signed.
+
 Operator routes act on ``alpha`` (``{p}`` in the paths). Ingest routes have no object in the path:
 the key decides whose data it is, so ``other`` succeeds there, on ``beta``'s data; the object-level
 tests below prove it never reaches ``alpha``'s. Every refused call must leave the store as it was.
@@ -19,11 +24,14 @@ tests below prove it never reaches ``alpha``'s. Every refused call must leave th
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from shared.auth.signing import HEADER, new_signing_secret, sign
 from shared.endpoints import ingest as ingest_routes
 from shared.endpoints import providers as provider_routes
 from shared.store import store_for
@@ -37,6 +45,9 @@ ADMIN_ONLY: Cell = (403, "admin_only")
 DISABLED: Cell = (403, "analytics_disabled")
 OK: Cell = (200, None)
 CREATED: Cell = (201, None)
+UNSIGNED: Cell = (401, "signature_missing")
+STALE: Cell = (401, "signature_expired")
+FORGED: Cell = (401, "signature_invalid")
 
 COLUMNS = ("none", "malformed", "wrong_token", "unknown_key", "other", "disabled", "expired", "admin", "own")
 
@@ -63,6 +74,8 @@ MATRIX: dict[str, tuple[Cell, ...]] = {
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
     "providers POST /v1/providers/{p}/keys":
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, CREATED,    ADMIN_ONLY),
+    "providers POST /v1/providers/{p}/signing-secrets":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, CREATED,    ADMIN_ONLY),
     "providers GET /v1/providers/{p}/keys":
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
     "providers GET /v1/providers/{p}/audit":
@@ -79,6 +92,22 @@ MATRIX: dict[str, tuple[Cell, ...]] = {
         (OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK),
     "providers GET /healthz":
         (OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK),
+}
+
+SIGNING_COLUMNS = ("signed", "unsigned", "stale", "wrong_secret")
+_OPERATOR = (ADMIN_ONLY,) * 4
+_PUBLIC = (OK,) * 4
+SIGNING_MATRIX: dict[str, tuple[Cell, ...]] = {
+    #    signed      unsigned    stale       wrong_secret
+    "ingest POST /v1/conversations":        (CREATED,    UNSIGNED,   STALE,      FORGED),
+    "ingest POST /v1/events":               (OK,         UNSIGNED,   STALE,      FORGED),
+    "ingest POST /v1/activities":           (OK,         UNSIGNED,   STALE,      FORGED),
+    "ingest GET /v1/event-definitions":     (OK,         OK,         OK,         OK),
+    "ingest GET /openapi.json":             _PUBLIC,
+    "ingest GET /healthz":                  _PUBLIC,
+    **{route: _OPERATOR for route in MATRIX if route.startswith("providers ") and "/v1/" in route},
+    "providers GET /openapi.json":          _PUBLIC,
+    "providers GET /healthz":               _PUBLIC,
 }
 # fmt: on
 
@@ -127,7 +156,8 @@ def body_for(route: str, serial: int) -> Any:
 
 
 class Actors:
-    """alpha (own; an expired first key), beta (other), delta (analytics off), the operator."""
+    """alpha (own; an expired first key), beta (other), delta (analytics off), sigma (signs), the
+    operator."""
 
     def __init__(self, env: dict[str, str]):
         self.ingest = function_client("ingest")
@@ -149,6 +179,13 @@ class Actors:
             "admin": f"Bearer {self.admin_token}",
             "own": f"Bearer {rotated.json['apiKey']}",
         }
+        sigma = f"Bearer {self._register('sigma', True, admin)}"
+        issued = self.providers.post("/v1/providers/sigma/signing-secrets", headers=admin)
+        assert issued.status_code == 201, issued.get_data(as_text=True)
+        self.signing_secret = issued.json["signingSecret"]
+        required = self.providers.patch("/v1/providers/sigma", json={"requireSignature": True}, headers=admin)
+        assert required.status_code == 200 and required.json["requireSignature"] is True
+        self.tokens.update({column: sigma for column in SIGNING_COLUMNS})
 
     def _register(self, provider_id: str, analytics: bool, admin: dict[str, str]) -> str:
         created = self.providers.post(
@@ -159,15 +196,29 @@ class Actors:
         assert created.status_code == 201, created.get_data(as_text=True)
         return created.json["apiKey"]
 
+    def signature(self, column: str, raw: bytes) -> dict[str, str]:
+        """The X-Analytics-Signature a signing column sends with ``raw``."""
+        if column == "signed":
+            return {HEADER: sign(self.signing_secret, raw)}
+        if column == "stale":
+            return {HEADER: sign(self.signing_secret, raw, timestamp=int(time.time()) - 3600)}
+        if column == "wrong_secret":
+            return {HEADER: sign(new_signing_secret()[1], raw)}
+        return {}
+
     def call(self, route: str, column: str, serial: int) -> Any:
         function, method, path = route.split(" ", 2)
         client = self.ingest if function == "ingest" else self.providers
         headers = {} if self.tokens[column] is None else {"Authorization": self.tokens[column]}
         body = body_for(route, serial)
         url = path.replace("{p}", "alpha").replace("{name}", f"MatrixEvent{serial}")
+        # The exact bytes sent, so that a signature covers them.
+        raw = b"" if body is None else json.dumps(body).encode()
+        if column in SIGNING_COLUMNS:
+            headers.update(self.signature(column, raw))
         if body is None:
             return client.open(url, method=method, headers=headers)
-        return client.open(url, method=method, json=body, headers=headers)
+        return client.open(url, method=method, data=raw, content_type="application/json", headers=headers)
 
     def snapshot(self) -> Any:
         """Everything a call could change, read through the store port."""
@@ -180,7 +231,7 @@ class Actors:
                 self.store.list_event_definitions(p),
                 self.store.list_failed_events(p, None, 500).items,
             )
-            for p in ("alpha", "beta", "delta")
+            for p in ("alpha", "beta", "delta", "sigma")
         ]
         scans = [
             sorted(
@@ -204,7 +255,11 @@ class Actors:
 def test_authorization_matrix(env: dict[str, str], route: str) -> None:
     actors = Actors(env)
     wrong: list[str] = []
-    for serial, (column, expected) in enumerate(zip(COLUMNS, MATRIX[route], strict=True)):
+    cells = [
+        *zip(COLUMNS, MATRIX[route], strict=True),
+        *zip(SIGNING_COLUMNS, SIGNING_MATRIX[route], strict=True),
+    ]
+    for serial, (column, expected) in enumerate(cells):
         before = actors.snapshot() if expected[0] >= 400 else None
         response = actors.call(route, column, serial)
         payload = response.get_data()
@@ -233,6 +288,7 @@ def test_matrix_covers_every_route_of_both_functions() -> None:
     }
     public = {f"{f} GET {p}" for f in ("ingest", "providers") for p in ("/openapi.json", "/healthz")}
     assert set(MATRIX) == declared | public
+    assert set(SIGNING_MATRIX) == set(MATRIX)
     for function, module in (("ingest", ingest_routes), ("providers", provider_routes)):
         for r in module.ROUTES:
             row = MATRIX[

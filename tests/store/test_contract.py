@@ -9,12 +9,22 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from shared.store.errors import AlreadyExists, NotFound
-from shared.store.records import INGEST_SHARDS, ApiKey, Conversation, EventDefinition, Watermark, shard_of
+from shared.store.records import (
+    INGEST_SHARDS,
+    ApiKey,
+    AuditEntry,
+    Conversation,
+    EventDefinition,
+    SigningSecret,
+    Watermark,
+    shard_of,
+)
 from tests.store.records import T0, activity, at, event, failed, provider
 
 # -- providers, flag, audit ------------------------------------------------------------------------
@@ -124,6 +134,96 @@ def test_concurrent_rotations_leave_one_unexpired_key(store):
     run_threads([lambda k=k: store.add_api_key(k, at(100)) for k in keys])
     unexpired = [k.key_id for k in store.list_api_keys("acme") if k.expires_at is None]
     assert len(unexpired) == 1  # each rotation saw (and expired) every key stored before it
+
+
+# -- request signing --------------------------------------------------------------------------------
+
+
+def _secret_audit(provider_id: str, secret_id: str, seconds: float) -> AuditEntry:
+    return AuditEntry(
+        f"{provider_id}-{secret_id}", provider_id, at(seconds), "operator", "provider.signing_secret_created",
+        "signingSecrets", None, {"secretId": secret_id, "revokeOthers": False},
+    )  # fmt: skip
+
+
+def test_signing_secrets_rotate_like_keys_and_are_audited(store):
+    store.create_provider(*provider("acme"))
+    store.create_provider(*provider("globex"))
+    first = SigningSecret("s0", "acme", "v1:sealed-0", at(1))
+    store.add_signing_secret(first, at(3601), _secret_audit("acme", "s0", 1))
+    assert store.list_signing_secrets("acme") == [first]  # no other secret: nothing to expire
+    store.add_signing_secret(
+        SigningSecret("s0", "globex", "v1:globex-0", at(2)), None, _secret_audit("globex", "s0", 2)
+    )
+
+    store.add_signing_secret(
+        SigningSecret("s1", "acme", "v1:sealed-1", at(10)), at(3610), _secret_audit("acme", "s1", 10)
+    )
+    assert [(s.secret_id, s.expires_at) for s in store.list_signing_secrets("acme")] == [
+        ("s0", at(3610)),
+        ("s1", None),
+    ]
+    # Revoking ends every older secret now; a later, longer grace never extends an expiry already set.
+    store.add_signing_secret(
+        SigningSecret("s2", "acme", "v1:sealed-2", at(20)), at(20), _secret_audit("acme", "s2", 20)
+    )
+    store.add_signing_secret(
+        SigningSecret("s3", "acme", "v1:sealed-3", at(30)), at(7200), _secret_audit("acme", "s3", 30)
+    )
+    assert [(s.secret_id, s.sealed, s.expires_at) for s in store.list_signing_secrets("acme")] == [
+        ("s0", "v1:sealed-0", at(20)),
+        ("s1", "v1:sealed-1", at(20)),
+        ("s2", "v1:sealed-2", at(7200)),
+        ("s3", "v1:sealed-3", None),
+    ]
+    # The same secret id under another provider is another record, untouched by acme's rotations.
+    assert store.list_signing_secrets("globex") == [SigningSecret("s0", "globex", "v1:globex-0", at(2))]
+    assert store.list_signing_secrets("nobody") == []
+    assert [a.audit_id for a in store.list_audit("acme", 10).items] == [
+        "acme-a0", "acme-s0", "acme-s1", "acme-s2", "acme-s3"
+    ]  # fmt: skip
+    assert store.list_audit("acme", 10).items[1] == _secret_audit("acme", "s0", 1)
+    # Signing secrets are no API keys.
+    assert [k.key_id for k in store.list_api_keys("acme")] == ["acme-k0"]
+
+
+def test_concurrent_signing_secret_rotations_leave_one_live_secret(store):
+    store.create_provider(*provider("acme"))
+    secrets = [SigningSecret(f"r{i}", "acme", f"v1:sealed-r{i}", at(i + 1)) for i in range(4)]
+    run_threads(
+        [
+            lambda s=s: store.add_signing_secret(s, at(100), _secret_audit("acme", s.secret_id, 1))
+            for s in secrets
+        ]
+    )
+    assert len(store.list_signing_secrets("acme")) == 4
+    assert len([s for s in store.list_signing_secrets("acme") if s.expires_at is None]) == 1
+
+
+def test_signature_requirement_is_its_own_audited_switch(store):
+    store.create_provider(*provider("acme"))
+    store.create_provider(*provider("globex"))
+    assert store.get_provider("acme").require_signature is False
+    on, audit = store.set_signature_required("acme", True, "op:alice", at(5), "sig-1")
+    assert (on.require_signature, on.enable_analytics, on.updated_at) == (True, False, at(5))
+    assert (audit.action, audit.field, audit.old, audit.new, audit.actor, audit.at) == (
+        "provider.signature_requirement_changed", "requireSignature", False, True, "op:alice", at(5)
+    )  # fmt: skip
+    assert store.set_signature_required("acme", True, "op", at(6), "sig-2") == (on, None)
+    # Flipping analytics keeps the requirement, and the requirement keeps the analytics flag.
+    flipped, _ = store.set_analytics_flag("acme", True, "op", at(7), "flag-1")
+    assert (flipped.enable_analytics, flipped.require_signature) == (True, True)
+    off, _ = store.set_signature_required("acme", False, "op", at(8), "sig-3")
+    assert (off.enable_analytics, off.require_signature) == (True, False)
+    assert store.get_provider("acme") == off
+    assert store.get_provider("globex").require_signature is False
+    assert [a.audit_id for a in store.list_audit("acme", 10).items] == ["acme-a0", "sig-1", "flag-1", "sig-3"]
+    with pytest.raises(NotFound):
+        store.set_signature_required("nobody", True, "op", T0, "sig-x")
+    # A provider created with the requirement reads back with it.
+    p, key, created = provider("initech")
+    store.create_provider(replace(p, require_signature=True), key, created)
+    assert store.get_provider("initech").require_signature is True
 
 
 # -- event definitions ----------------------------------------------------------------------------
