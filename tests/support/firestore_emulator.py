@@ -8,6 +8,11 @@ Fault tests may ``stop()`` and ``start()`` it (same port, empty data) but must l
 restart, gRPC clients of this process reconnect with a backoff of a few seconds (the connection state
 is shared by every client to the same address), so calls answer ``StoreUnavailable`` until then:
 retry them, as a provider's client retries a 503.
+
+The emulator keeps its data in memory only. To come back with its data, as Firestore does after an
+outage, ``export(directory)`` writes a snapshot through the emulator's export endpoint and
+``start(import_data=...)`` loads it (``--import-data``). (``--export-on-exit`` is not used: the
+emulator skips it when its process group is terminated, as ``stop()`` does.)
 """
 
 from __future__ import annotations
@@ -60,14 +65,18 @@ class FirestoreEmulator:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def start(self, port: int | None = None) -> None:
-        """Start on ``port`` (default: the previous port, else a free one) and wait until it answers."""
+    def start(self, port: int | None = None, import_data: Path | None = None) -> None:
+        """Start on ``port`` (default: the previous port, else a free one) and wait until it answers;
+        with ``import_data`` (a snapshot from ``export``) it starts with that data."""
         if self.running:
             return
         self.port = port or self.port or free_port()
+        command = ["gcloud", "emulators", "firestore", "start", f"--host-port={self.host}", "--quiet"]
+        if import_data is not None:
+            command.append(f"--import-data={import_data}")
         with self._log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                ["gcloud", "emulators", "firestore", "start", f"--host-port={self.host}", "--quiet"],
+                command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -107,6 +116,21 @@ class FirestoreEmulator:
         """Delete every document of the default database (the emulator's own reset endpoint)."""
         url = f"http://{self.host}/emulator/v1/projects/{self.project}/databases/(default)/documents"
         requests.delete(url, timeout=10).raise_for_status()
+
+    def export(self, directory: Path) -> Path:
+        """Snapshot every document into ``directory``; the metadata file that ``start(import_data=)``
+        takes. Writes that commit while it runs may or may not be in it: pause the writers first."""
+        directory.mkdir(parents=True, exist_ok=True)
+        url = f"http://{self.host}/emulator/v1/projects/{self.project}:export"
+        body = {
+            "database": f"projects/{self.project}/databases/(default)",
+            "export_directory": str(directory),
+        }
+        requests.post(url, json=body, timeout=60).raise_for_status()
+        snapshots = sorted(directory.glob("*/*.overall_export_metadata"), key=lambda p: p.stat().st_mtime)
+        if not snapshots:
+            raise RuntimeError(f"the emulator exported nothing into {directory}")
+        return snapshots[-1]
 
     def log_tail(self, lines: int = 40) -> str:
         if not self._log_path.exists():
