@@ -59,4 +59,5 @@ def test_late_and_skewed_data_restates_exactly_its_days(tmp_path):
     assert result.restated_days == result.expected_days
     assert result.untouched_rows_rewritten == 0  # no other day's rows were even rewritten
     assert result.rejected_for_skew == 1
+    assert result.rows_compared["raw_failed_events"] == 1  # kept for replay, not lost
     assert result.equal, result.differences

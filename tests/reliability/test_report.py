@@ -21,7 +21,7 @@ def test_fuzz_summary_lines_are_parsed():
 
 FIGURES = {
     "run": {
-        "command": "python -m tools.reliability",
+        "command": "python -m tools.reliability --data-dir /somewhere --kills 5 --json=/x.json",
         "commit": "abc1234",
         "started": "s",
         "finished": "f",
@@ -50,6 +50,7 @@ def test_the_figures_block_of_the_document_is_replaced_and_failures_show():
     assert block.startswith(report.BEGIN) and block.rstrip().endswith(report.END)
     assert "| late |" in block and "restated 2026-11-20" in block
     assert "FAILED: boom" in block
+    assert "`python -m tools.reliability --kills 5`" in block  # sizes shown, output paths not
     document = f"# Title\n\nbefore\n\n{report.BEGIN}\nold figures\n{report.END}\n\nafter\n"
     updated = report.replace_block(document, block)
     assert "old figures" not in updated and updated.startswith("# Title") and updated.endswith("after\n")

@@ -67,7 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="default DATA_DIR/figures.json")
     parser.add_argument("--markdown", type=Path, help="default DATA_DIR/figures.md")
     parser.add_argument("--update-doc", type=Path, help="replace the figures block of this document")
+    parser.add_argument(
+        "--render", type=Path, metavar="FIGURES_JSON", help="run nothing: render these figures"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        return _render_only(args.render, args.markdown, args.update_doc)
     chosen = args.only or list(CAMPAIGNS)
     data: Path = args.data_dir.resolve()
     shutil.rmtree(data, ignore_errors=True)
@@ -93,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     figures: dict[str, Any] = {
         "run": {
-            "command": "python -m tools.reliability " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "command": " ".join(
+                ["python -m tools.reliability", *(argv if argv is not None else sys.argv[1:])]
+            ),
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
             "commit": _commit(),
             "machine": f"{platform.system()} {platform.machine()}, {psutil.cpu_count()} CPUs, "
@@ -134,6 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(markdown)
     print(f"figures: {json_path} and {md_path}")
     return 1 if failed else 0
+
+
+def _render_only(figures_path: Path, markdown_path: Path | None, document: Path | None) -> int:
+    markdown = render(json.loads(figures_path.read_text()))
+    if markdown_path:
+        markdown_path.write_text(markdown)
+    if document:
+        document.write_text(replace_block(document.read_text(), markdown))
+    print(markdown)
+    return 0
 
 
 def _commit() -> str:

@@ -418,6 +418,7 @@ class LateResult:
     base_days: list[str] = field(default_factory=list)
     late_sends: dict[str, int] = field(default_factory=dict)
     rejected_for_skew: int = 0
+    skew_rejection_code: str = ""
     expected_days: list[str] = field(default_factory=list)
     restated_days: list[str] = field(default_factory=list)
     untouched_rows_rewritten: int = 0
@@ -433,6 +434,7 @@ class LateResult:
             "base_days": self.base_days,
             "late_sends": self.late_sends,
             "rejected_for_clock_skew": self.rejected_for_skew,
+            "skew_rejection_code": self.skew_rejection_code,
             "expected_days": self.expected_days,
             "restated_days": self.restated_days,
             "rows_of_other_days_rewritten": self.untouched_rows_rewritten,
@@ -528,6 +530,7 @@ def late_campaign(data_dir: Path, *, calls_per_day: int = 4, days: int = 5) -> L
             }
             answer = client.call("POST", "/v1/events", skewed, expect=(200,))
             result.rejected_for_skew = answer["rejected"]
+            result.skew_rejection_code = answer["results"][0].get("error", {}).get("code", "")
             if answer["rejected"] != 1:
                 raise CampaignFailed(f"an event 30 h ahead was not rejected: {answer}")
         finally:
