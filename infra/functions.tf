@@ -28,7 +28,7 @@ locals {
       min_instances   = 0
       max_instances   = 20
       timeout_seconds = 60
-      secrets         = ["key_pepper"]
+      secrets         = ["key_pepper", "pseudonym_salt"] # the salt: erasure receipts (DELETE /v1/customers)
       project_roles   = ["roles/datastore.user"]
       dataset_roles   = []
       schedule        = null
@@ -70,7 +70,7 @@ locals {
       min_instances   = 0
       max_instances   = 2
       timeout_seconds = 540
-      secrets         = ["admin_token"] # the route checks the operator token, as in the embedded stack
+      secrets         = ["admin_token", "pseudonym_salt"] # operator token; the salt of customer pseudonyms
       project_roles   = ["roles/datastore.user", "roles/bigquery.jobUser"]
       dataset_roles   = ["roles/bigquery.dataEditor"]
       schedule = {
@@ -99,7 +99,8 @@ locals {
   # dataset's location, and a table the adapter ever creates itself gets the same partition expiry.
   warehouse_options = concat(
     ["location=${local.bigquery_location}"],
-    var.partition_expiration_days > 0 ? ["partition_expiration_days=${var.partition_expiration_days}"] : [],
+    # Always explicit: 0 keeps partitions forever, no option would mean the app's 730-day default.
+    ["partition_expiration_days=${var.partition_expiration_days}"],
     var.maximum_bytes_billed > 0 ? ["maximum_bytes_billed=${var.maximum_bytes_billed}"] : [],
   )
   warehouse_url = "bigquery://${var.project_id}/${var.dataset_id}?${join("&", local.warehouse_options)}"

@@ -12,6 +12,11 @@ locals {
       description = "Server-side secret mixed into API-key hashes. Never rotate it alone: every stored key hash depends on it."
       version     = var.key_pepper_version
     }
+    pseudonym_salt = {
+      env         = "ANALYTICS_PSEUDONYM_SALT"
+      description = "Key of the customer pseudonyms in the warehouse (docs/privacy.md). Never rotate it alone: a new salt gives every customer a new pseudonym."
+      version     = var.pseudonym_salt_version
+    }
   }
 }
 

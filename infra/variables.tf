@@ -160,6 +160,12 @@ variable "key_pepper_version" {
   default     = "1"
 }
 
+variable "pseudonym_salt_version" {
+  description = "Secret Manager version of the pseudonym salt. Pinned: a new salt gives every customer a new pseudonym in the warehouse, and erasures match by pseudonym; change it only as docs/privacy.md describes."
+  type        = string
+  default     = "1"
+}
+
 variable "scheduler_paused" {
   description = "Pause the scheduled jobs (e.g. during a warehouse migration) without deleting them."
   type        = bool

@@ -243,6 +243,8 @@ class _Envelope:
         if participant_id is not None:
             self.header["participantId"] = participant_id
         self.ids = ids
+        world.envelopes += 1
+        self.tag = f"p{world.envelopes}"
         self.items: list[tuple[datetime, _Item]] = []
         self._last: datetime | None = None
         self._count = 0
@@ -260,9 +262,7 @@ class _Envelope:
         raw: dict[str, Any] = {}
         if self.ids:
             self._count += 1
-            raw["eventId"] = (
-                f"{self.header['providerSessionId']}-{self.header.get('participantId', 'x')}-e{self._count}"
-            )
+            raw["eventId"] = f"{self.header['providerSessionId']}-{self.tag}-e{self._count}"
         raw["kpiEventName"] = name
         if reason is not None:
             raw["kpiEventReason"] = reason
@@ -408,6 +408,7 @@ class _World:
         self.agents = self._staff()
         self.customers: list[str] = []
         self._regions: dict[str, str] = {}
+        self.envelopes = 0  # numbers each envelope: event ids never embed a (customer) participant id
 
     # -- people ----------------------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ from shared.aggregate.rows import (
     failed_event_rows,
 )
 from shared.aggregate.staging import staging_table
+from shared.privacy.policy import pseudonymise_rows
+from shared.privacy.pseudonym import Pseudonymizer
 from shared.store.port import Store
 from shared.warehouse.arrow import to_arrow
 from shared.warehouse.port import Warehouse
@@ -91,15 +93,18 @@ def extract(
     until: datetime,
     page_size: int,
     after_page: Callable[[], None] | None = None,
+    *,
+    pseudonyms: Pseudonymizer,
 ) -> int:
-    """Stage every record of ``collection`` stamped in ``(since, until]``; returns how many."""
+    """Stage every record of ``collection`` stamped in ``(since, until]``; returns how many.
+    Customer identifiers are pseudonymised here, before any row leaves the process."""
     read = 0
     if since is not None and since >= until:
         return read
     for page in collection.scan(store, since, until, page_size):
         for raw, rows in collection.convert(page):
             table = staging_table(raw)
-            warehouse.load_staging(table, to_arrow(table, rows))
+            warehouse.load_staging(table, to_arrow(table, pseudonymise_rows(raw, rows, pseudonyms)))
         read += len(page)
         if after_page is not None:
             after_page()

@@ -23,9 +23,13 @@ from shared.aggregate.extract import COLLECTIONS, extract
 from shared.aggregate.settings import AggregateSettings, aggregate_settings
 from shared.aggregate.transaction import build_transaction
 from shared.aggregate.wire import AggregateReport
+from shared.config import settings
+from shared.privacy.pseudonym import Pseudonymizer, pseudonymizer
+from shared.privacy.warehouse import ERASURE_STAGING, MAX_ERASURES_PER_RUN, erasure_rows, retention_cutoff
 from shared.store.codec import to_iso
 from shared.store.port import Store
 from shared.store.records import Watermark
+from shared.warehouse.arrow import to_arrow
 from shared.warehouse.port import Warehouse
 
 log = logging.getLogger("channel_analytics.aggregate")
@@ -34,6 +38,8 @@ LEASE = "aggregate"
 # The lease is renewed at most this often while pages are read (a Firestore document takes about
 # one write per second, and a renewal per page would be pointless work).
 RENEW_EVERY_S = 30.0
+# Expired raw events deleted from the store per run at most (the rest go in the next runs).
+PURGE_PER_RUN = 5000
 
 Step = Literal["extracted", "staged", "before_commit", "committed"]
 Hook = Callable[[Step], None]
@@ -58,6 +64,8 @@ class RunReport:
     days_restated: list[str] = field(default_factory=list)
     kpi_rows_written: int = 0
     watermark: str | None = None
+    erasures_applied: int = 0
+    events_purged: int = 0
     duration_ms: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -108,11 +116,14 @@ def run_aggregation(
     *,
     config: AggregateSettings | None = None,
     hook: Hook | None = None,
+    pseudonyms: Pseudonymizer | None = None,
 ) -> RunReport:
     """Aggregate everything stamped up to ``now - lag`` that earlier runs have not committed, and
     restate ``days`` (every provider) on top. Returns ``status="busy"`` if another run holds the lease.
+    Without ``pseudonyms`` the deployment's are used (``PseudonymSaltMissing`` when it has none).
     """
     config = config or aggregate_settings()
+    pseudonyms = pseudonyms or pseudonymizer()
     started = time.monotonic()
     run_id = uuid.uuid4().hex
     report = RunReport(status="ok", run_id=run_id, started_at=to_iso(now) or "")
@@ -127,7 +138,7 @@ def run_aggregation(
         log.info("aggregation %s: another run holds the lease", run_id)
         return report
     try:
-        _run(store, warehouse, now, restated, config, hook or (lambda step: None), lease, report)
+        _run(store, warehouse, now, restated, config, hook or (lambda step: None), lease, report, pseudonyms)
     finally:
         lease.release()
     report.duration_ms = int((time.monotonic() - started) * 1000)
@@ -144,6 +155,7 @@ def _run(
     hook: Hook,
     lease: _Lease,
     report: RunReport,
+    pseudonyms: Pseudonymizer,
 ) -> None:
     marks = {c.name: store.get_watermark(c.watermark) for c in COLLECTIONS}
     until = now - timedelta(seconds=config.lag_seconds)
@@ -151,8 +163,11 @@ def _run(
     for collection in COLLECTIONS:
         since = marks[collection.name].value
         report.read[collection.name] = extract(
-            store, warehouse, collection, since, until, config.page_size, lease.renew
+            store, warehouse, collection, since, until, config.page_size, lease.renew, pseudonyms=pseudonyms
         )
+    erasures = store.pending_erasures(until, MAX_ERASURES_PER_RUN)
+    if erasures:
+        warehouse.load_staging(ERASURE_STAGING, to_arrow(ERASURE_STAGING, erasure_rows(erasures, now)))
     hook("extracted")
     loaded = warehouse.flush_staging()
     report.staged_rows = sum(loaded.rows.values())
@@ -161,7 +176,13 @@ def _run(
     if staged_raw or restated:
         lease.renew(force=True)  # never commit on a lease another run may hold by now
         summary = warehouse.apply(
-            build_transaction(warehouse, staged_raw, restated, now),
+            build_transaction(
+                warehouse,
+                staged_raw,
+                restated,
+                now,
+                retention_cutoff(now.date(), settings().warehouse_retention_days),
+            ),
             before_commit=lambda: hook("before_commit"),
         )
         report.conversations_touched = int(summary.get("conversations_touched") or 0)
@@ -175,4 +196,11 @@ def _run(
         # Never backwards: a run with an older clock than the last one reads nothing new.
         if mark.value is None or until > mark.value:
             store.set_watermark(Watermark(collection.watermark, until, {"run_id": report.run_id}))
+    # After the commit, like the watermark: a crash before this re-applies them (idempotently).
+    store.mark_erasures_applied(erasures, now)
+    report.erasures_applied = len(erasures)
+    # Raw events past their retention leave the store once the warehouse has them (docs/privacy.md).
+    events_read_until = max(m for m in (until, marks["events"].value) if m is not None)
+    expired = now - timedelta(days=settings().event_retention_days)
+    report.events_purged = store.purge_events(min(expired, events_read_until), PURGE_PER_RUN)
     report.watermark = to_iso(max([until, *(m.value for m in marks.values() if m.value is not None)]))

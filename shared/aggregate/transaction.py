@@ -30,9 +30,11 @@ from shared.kpi.sql import (
     fact_session_query,
     kpi_query,
 )
+from shared.privacy.warehouse import erasure_days_sql, erasure_statements, retention_statements
 from shared.warehouse.ddl import declared_tables
 from shared.warehouse.port import ReplaceScope, Transaction, Warehouse
 from shared.warehouse.tables import (
+    CUSTOMER_ERASURES,
     FACT_CONVERSATIONS,
     FACT_SESSIONS,
     KPI_DAILY,
@@ -152,6 +154,10 @@ def _touched_sql(warehouse: Warehouse, staged: set[str], days: Sequence[date]) -
             f"SELECT provider_id, conversation_id FROM {warehouse.name(RAW_EVENTS.name)} "
             f"WHERE {_utc_day(warehouse, 'event_ts')} IN ({listed})"
         )
+    if not parts:  # only erasures: no conversation is touched
+        parts.append(
+            f"SELECT provider_id, conversation_id FROM {warehouse.name(RAW_CONVERSATIONS.name)} WHERE FALSE"
+        )
     union = "\n  UNION ALL ".join(parts)
     return f"SELECT DISTINCT provider_id, conversation_id FROM (\n  {union}\n) AS u"
 
@@ -170,12 +176,20 @@ def _restated_sql(warehouse: Warehouse, days: Sequence[date]) -> str:
 
 
 def build_transaction(
-    warehouse: Warehouse, staged: set[str], days: Sequence[date], computed_at: datetime
+    warehouse: Warehouse,
+    staged: set[str],
+    days: Sequence[date],
+    computed_at: datetime,
+    retention_cutoff: date | None = None,
 ) -> Transaction:
-    """The statements for what was staged (raw table names with rows) and the restated ``days``."""
+    """The statements for what was staged (raw table names with rows) and the restated ``days``;
+    staged erasures are applied, and rows of days before ``retention_cutoff`` dropped (DuckDB)."""
     statements = _raw_statements(warehouse, staged)
+    erasing = CUSTOMER_ERASURES.name in staged
+    if erasing:
+        statements += erasure_statements(warehouse)
     touched = TOUCHED
-    recompute = bool(days) or bool(staged & {RAW_CONVERSATIONS.name, RAW_EVENTS.name})
+    recompute = bool(days) or erasing or bool(staged & {RAW_CONVERSATIONS.name, RAW_EVENTS.name})
     summary_parts = ["0 AS conversations_touched", "0 AS provider_days", "0 AS kpi_rows", "'' AS days"]
     declarations: tuple[str, ...] = ()
     if recompute:
@@ -197,6 +211,8 @@ def build_transaction(
         ]
         if days:
             sources.append(f"SELECT provider_id, day FROM ({_restated_sql(warehouse, days)}) AS restated")
+        if erasing:
+            sources.append(erasure_days_sql(warehouse, _utc_day(warehouse, "requested_at")))
         union = "\n  UNION ALL ".join(sources)
         statements.append(
             warehouse.temp_table(AFFECTED, f"SELECT DISTINCT provider_id, day FROM (\n  {union}\n) AS u")
@@ -226,4 +242,6 @@ def build_transaction(
             f"(SELECT STRING_AGG(d, ',' ORDER BY d) FROM "
             f"(SELECT DISTINCT CAST(day AS STRING) AS d FROM {AFFECTED}) AS x) AS days",
         ]
+    if retention_cutoff is not None:
+        statements += retention_statements(warehouse, retention_cutoff)
     return Transaction(tuple(statements), "SELECT " + ", ".join(summary_parts), declarations)

@@ -9,7 +9,9 @@ $ANALYTICS_ADMIN_TOKEN``; in the cloud the function is also private behind IAM/O
 - ``409 aggregation_running`` when a restatement (``days``) finds the lease held: those days were NOT
   restated, so the caller must retry;
 - ``503 warehouse_unavailable`` (with ``Retry-After``) when the warehouse failed: nothing was
-  committed and the watermark did not move; ``503 store_unavailable`` likewise for the store.
+  committed and the watermark did not move; ``503 store_unavailable`` likewise for the store;
+- ``503 privacy_not_configured`` when no pseudonym salt is configured (docs/privacy.md): nothing is
+  copied to the warehouse without one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from shared.errors import ApiError
 from shared.http.api import Api, Call, Route
 from shared.http.body import read_json, require_object
 from shared.openapi.spec import openapi_document
+from shared.privacy.pseudonym import PseudonymSaltMissing
 from shared.warehouse import open_warehouse
 from shared.warehouse.port import WarehouseError, WarehouseUnavailable
 
@@ -69,6 +72,9 @@ def post_run(call: Call) -> tuple[int, Any]:
         report = run_aggregation(call.store, warehouse, call.now, body.days)
     except WarehouseError as exc:
         raise _warehouse_unavailable(call, exc) from exc
+    except PseudonymSaltMissing as exc:
+        log.error("aggregation refused: %s", exc)
+        raise ApiError(503, "privacy_not_configured", str(exc), headers={"Retry-After": "300"}) from exc
     except LeaseLost as exc:
         raise ApiError(409, "aggregation_running", "another aggregation run took over; retry later") from exc
     finally:

@@ -10,12 +10,16 @@ from typing import Any
 
 from shared.auth.signing import HEADER as SIGNATURE_HEADER
 from shared.auth.signing import verify_request
+from shared.errors import ApiError
 from shared.http.api import Api, Call, Route
 from shared.http.body import parse_json, read_raw_body, require_object
 from shared.ingest.activities import log_activities
 from shared.ingest.conversations import register_conversation
 from shared.ingest.events import log_events
 from shared.openapi.spec import openapi_document
+from shared.privacy.erasure import erase_customer
+from shared.privacy.pseudonym import PseudonymSaltMissing, pseudonymizer
+from shared.privacy.wire import ErasureReceipt
 from shared.providers.event_definitions import list_definitions
 
 
@@ -54,11 +58,32 @@ def get_event_definitions(call: Call) -> tuple[int, Any]:
     return 200, {"items": [d.model_dump(by_alias=True) for d in items]}
 
 
+def delete_customer(call: Call, customer_id: str) -> tuple[int, Any]:
+    """Erase one of the provider's customers (docs/privacy.md); works with analytics switched off."""
+    assert call.provider is not None
+    # No body: a provider that must sign signs the empty body, like any other request.
+    verify_request(
+        call.request.headers.getlist(SIGNATURE_HEADER),
+        b"",
+        call.provider,
+        call.store,
+        call.settings,
+        call.now,
+    )
+    try:
+        pseudonyms = pseudonymizer(call.settings)
+    except PseudonymSaltMissing as exc:
+        raise ApiError(503, "privacy_not_configured", str(exc), headers={"Retry-After": "300"}) from exc
+    erasure = erase_customer(call.store, call.provider.provider_id, customer_id, pseudonyms, call.now)
+    return 202, ErasureReceipt.of(erasure)
+
+
 ROUTES = [
     Route("POST", "/v1/conversations", post_conversation, "provider", needs_analytics=True),
     Route("POST", "/v1/events", post_events, "provider", needs_analytics=True),
     Route("POST", "/v1/activities", post_activities, "provider", needs_analytics=True),
     Route("GET", "/v1/event-definitions", get_event_definitions, "provider"),
+    Route("DELETE", "/v1/customers/<customer_id>", delete_customer, "provider"),
 ]
 
 api = Api("ingest", ROUTES, lambda: openapi_document("ingest"))

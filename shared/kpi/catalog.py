@@ -248,7 +248,20 @@ SESSION_KPIS: tuple[Kpi, ...] = (
     ),
 )
 
-CATALOG: tuple[Kpi, ...] = (*CONVERSATION_KPIS, *SESSION_KPIS)
+PRIVACY_KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        name="customers_deleted",
+        family="erasure",
+        kind="count",
+        unit="count",
+        description="Customers erased on the provider's request that day (DELETE /v1/customers/{id}); "
+        "erasing a customer again counts once.",
+        numerator=count(),
+        dimensions=(),
+    ),
+)
+
+CATALOG: tuple[Kpi, ...] = (*CONVERSATION_KPIS, *SESSION_KPIS, *PRIVACY_KPIS)
 
 
 def by_name() -> dict[str, Kpi]:

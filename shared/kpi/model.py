@@ -15,9 +15,9 @@ import sqlglot
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlglot import exp
 
-from shared.warehouse.tables import FACT_CONVERSATIONS, FACT_SESSIONS, Table
+from shared.warehouse.tables import CUSTOMER_ERASURES, FACT_CONVERSATIONS, FACT_SESSIONS, Table
 
-FamilyName = Literal["conversation", "session"]
+FamilyName = Literal["conversation", "session", "erasure"]
 Unit = Literal["count", "seconds", "ratio", "score"]
 Kind = Literal["count", "average", "ratio", "score"]
 Dimension = Literal["channel", "queue_id", "agent_id", "experience_id"]
@@ -72,6 +72,8 @@ FAMILIES: dict[FamilyName, Family] = {
             ),
         ),
     ),
+    # Customers erased on request (docs/privacy.md): provider totals only, nothing to slice by.
+    "erasure": Family("erasure", CUSTOMER_ERASURES, "requested_at", (), ((),)),
 }
 
 

@@ -1,4 +1,4 @@
-"""A plain-Python reference for the contact-center KPIs: the oracle the SQL is tested against.
+"""A plain-Python reference for the contact-center and privacy KPIs: the oracle the SQL is tested against.
 
 Written from the KPI definitions (docs/kpis.md), not from the SQL: straightforward loops over the
 raw rows, no SQL, no catalog expressions. Input rows are dicts keyed by raw_* column names, with
@@ -490,4 +490,32 @@ def reference_kpi_rows(
     return [
         *_rows(sessions, lambda s: s.close_ts, _session_measures, days),
         *_rows(conversations, lambda c: c.closed_ts, _conversation_measures, days),
+        *erasure_kpi_rows(raw.get("customer_erasures", ()), days),
+    ]
+
+
+def erasure_kpi_rows(
+    erasures: Sequence[Row], days: set[tuple[str, date]] | None = None
+) -> list[dict[str, Any]]:
+    """``customers_deleted``: erasure receipts per provider and UTC day requested (one per customer)."""
+    receipts: dict[tuple[str, date], set[str]] = defaultdict(set)
+    for erasure in erasures:
+        key = (erasure["provider_id"], _utc_day(erasure["requested_at"]))
+        if days is None or key in days:
+            receipts[key].add(erasure["erasure_id"])
+    return [
+        {
+            "day": day,
+            "provider_id": provider_id,
+            "kpi": "customers_deleted",
+            "channel": None,
+            "queue_id": None,
+            "agent_id": None,
+            "experience_id": None,
+            "value": float(len(ids)),
+            "numerator": float(len(ids)),
+            "denominator": None,
+            "unit": "count",
+        }
+        for (provider_id, day), ids in receipts.items()
     ]

@@ -37,9 +37,9 @@ def _value_sql(kpi: Kpi, numerator: str, denominator: str | None) -> str:
 
 def _rows_cte(family: Family) -> str:
     """Fact rows of the affected days with the family's KPI-time columns and slice values."""
-    slices = ", ".join(f"COALESCE(f.{d}, '{NONE_VALUE}') AS slice_{d}" for d in family.dimensions)
+    slices = "".join(f", COALESCE(f.{d}, '{NONE_VALUE}') AS slice_{d}" for d in family.dimensions)
     base = (
-        f"SELECT f.*, d.day, {slices} FROM {family.fact.name} AS f "
+        f"SELECT f.*, d.day{slices} FROM {family.fact.name} AS f "
         f"JOIN days AS d ON d.provider_id = f.provider_id AND d.day = DATE(f.{family.day_column})"
     )
     if family.name != "conversation":
@@ -76,11 +76,11 @@ def _family_sql(family: Family, kpis: list[Kpi]) -> tuple[str, str]:
         "(" + ", ".join(("provider_id", "day", *(f"slice_{d}" for d in grouping))) + ")"
         for grouping in family.grouping_sets
     )
-    outputs = ", ".join(f"slice_{d} AS {d}" for d in family.dimensions)
+    outputs = "".join(f"slice_{d} AS {d}, " for d in family.dimensions)
     aggregates = ",\n      ".join(f"{_measure_sql(m)} AS {alias}" for m, alias in measures.items())
     groups = f"""
     {family.name}_groups AS (
-      SELECT provider_id, day, {outputs},
+      SELECT provider_id, day, {outputs}
       {aggregates}
       FROM {family.name}_rows
       GROUP BY GROUPING SETS ({sets})

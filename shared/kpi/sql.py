@@ -41,6 +41,7 @@ class TableNames:
     raw_events: str = "raw_events"
     fact_sessions: str = "fact_sessions"
     fact_conversations: str = "fact_conversations"
+    customer_erasures: str = "customer_erasures"
     touched: str = "touched_conversations"  # staging: (provider_id, conversation_id)
     affected: str = "affected_days"  # staging: (provider_id, day DATE)
 

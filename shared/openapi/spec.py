@@ -20,6 +20,7 @@ from pydantic.json_schema import models_json_schema
 
 from shared.aggregate.wire import AggregateReport, AggregateRequest
 from shared.openapi.schemas import schema_documents
+from shared.privacy.wire import ErasureReceipt
 from shared.schema.activity import ActivityBatch, ActivityResponse
 from shared.schema.conversation import ConversationRequest, ConversationResponse
 from shared.schema.events import BatchResponse, EventBatch
@@ -123,6 +124,16 @@ OPS: dict[str, list[Op]] = {
             EventDefinitionOut,
             errors=(401, 503),
             list_of=True,
+        ),
+        Op(
+            "delete",
+            "/v1/customers/{customerId}",
+            "Erase a customer's personal data (store now, warehouse at the next run); works with "
+            "analytics switched off; 404 for a customer this provider has no data of",
+            202,
+            ErasureReceipt,
+            errors=(401, 404, 422, 503),
+            signed=True,
         ),
     ],
     "providers": [
@@ -264,6 +275,7 @@ SIGNED = [{"bearer": [], "signature": []}, {"bearer": []}]
 
 # Path parameters carry the same rules as the models: an id outside them can name no object.
 PATH_PARAMS = {
+    "customerId": {"type": "string", "minLength": 1, "maxLength": 100},
     "providerId": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{1,62}$"},
     "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$"},
 }

@@ -39,6 +39,7 @@ from google.rpc import code_pb2
 
 from shared.config import settings
 from shared.store.codec import decode_cursor, encode_cursor, from_iso, to_iso, utc
+from shared.store.erasure import Erasure, activity_customer_keys, customer_key
 from shared.store.errors import AlreadyExists, NotFound, StoreError, StoreUnavailable
 from shared.store.firestore_indexes import AUDIT_ORDER, FAILED_ORDER, SCAN_FIELDS, TTL_FIELD
 from shared.store.port import ConversationMerge
@@ -438,7 +439,11 @@ class FirestoreStore:
             with self._write_conflicts():
                 if snap.exists:
                     ref.update(
-                        {"data": _dumps(data), "updated_at": utc(at)},
+                        {
+                            "data": _dumps(data),
+                            "updated_at": utc(at),
+                            "customer_key": customer_key(provider_id, data.get("customerId")),
+                        },
                         option=self._precondition(snap),
                         **self._rpc,
                     )
@@ -655,6 +660,140 @@ class FirestoreStore:
         for docs in self._scan("failed_events", since, until, page_size):
             yield [_failed(d) for d in docs]
 
+    # -- privacy: customer erasure and event retention --------------------------------------------
+    # Conversation and activity data is opaque JSON: indexed lookup keys (``customer_key``,
+    # ``customer_keys``, see shared.store.erasure) find a customer's documents without a scan.
+    def customer_conversations(self, provider_id: str, customer_id: str) -> list[Conversation]:
+        query = self._client.collection("conversations").where(
+            filter=FieldFilter("customer_key", "==", customer_key(provider_id, customer_id))
+        )
+        with _available():
+            found = [_conversation(d.to_dict()) for d in query.get(**self._rpc)]
+        return sorted(found, key=lambda c: c.conversation_id)
+
+    def customer_activities(self, provider_id: str, customer_id: str) -> list[Activity]:
+        key = customer_key(provider_id, customer_id)
+        query = self._client.collection("activities").where(
+            filter=FieldFilter("customer_keys", "array_contains", key)
+        )
+        with _available():
+            found = [_activity(d.to_dict()) for d in query.get(**self._rpc)]
+        return sorted(found, key=lambda a: a.activity_id)
+
+    def _update_all(self, updates: list[tuple[Any, Doc]]) -> None:
+        """Field updates of existing documents, in batches of at most 500 writes."""
+        for start in range(0, len(updates), MAX_WRITES_PER_REQUEST):
+            batch = self._client.batch()
+            for ref, changes in updates[start : start + MAX_WRITES_PER_REQUEST]:
+                batch.update(ref, changes)
+            batch.commit(**self._rpc)
+
+    def rewrite_events(
+        self, provider_id: str, conversation_id: str, rewrite: Callable[[Event], Event]
+    ) -> int:
+        query = (
+            self._client.collection("events")
+            .where(filter=FieldFilter("provider_id", "==", provider_id))
+            .where(filter=FieldFilter("conversation_id", "==", conversation_id))
+        )
+        updates: list[tuple[Any, Doc]] = []
+        with _available():
+            for snap in query.get(**self._rpc):
+                old = _event(snap.to_dict())
+                new = rewrite(old)
+                if new != old:
+                    changes = {
+                        "participant_id": new.participant_id,
+                        "reason": new.reason,
+                        "additional_data": new.additional_data,
+                        "custom_data": _dumps(new.custom_data),
+                    }
+                    updates.append((snap.reference, changes))
+            self._update_all(updates)
+        return len(updates)
+
+    def erase_failed_events(
+        self, provider_id: str, matches: Callable[[FailedEvent], bool], at: datetime
+    ) -> int:
+        query = self._client.collection("failed_events").where(
+            filter=FieldFilter("provider_id", "==", provider_id)
+        )
+        redacted = {"payload": "null", "envelope": "{}", "details": "[]", "status": "erased"}
+        with _available():
+            hits = [
+                (snap.reference, {**redacted, "changed_at": utc(at)})
+                for snap in query.get(**self._rpc)
+                if snap.get("status") != "erased" and matches(_failed(snap.to_dict()))
+            ]
+            self._update_all(hits)
+        return len(hits)
+
+    def _erasure_ref(self, provider_id: str, erasure_id: str) -> firestore.DocumentReference:
+        return self._ref("erasures", scoped_id(provider_id, "erasure", erasure_id))
+
+    def record_erasure(self, erasure: Erasure) -> Erasure:
+        ref = self._erasure_ref(erasure.provider_id, erasure.erasure_id)
+
+        def attempt() -> Erasure:
+            snap = ref.get(**self._rpc)
+            e = erasure
+            if snap.exists:
+                old = _erasure(snap.to_dict())
+                counts = {k: old.counts.get(k, 0) + e.counts.get(k, 0) for k in {*old.counts, *e.counts}}
+                linked = tuple(sorted({*old.participant_pseudonyms, *e.participant_pseudonyms}))
+                e = Erasure(old.provider_id, old.erasure_id, old.pseudonym, old.requested_at, counts)
+                e = replace(e, participant_pseudonyms=linked)
+            with self._write_conflicts():
+                if snap.exists:
+                    ref.update(_erasure_doc(e), option=self._precondition(snap), **self._rpc)
+                else:
+                    ref.create(_erasure_doc(e), **self._rpc)
+            return e
+
+        return self._optimistic(attempt)
+
+    def get_erasure(self, provider_id: str, erasure_id: str) -> Erasure | None:
+        with _available():
+            snap = self._erasure_ref(provider_id, erasure_id).get(**self._rpc)
+        return _erasure(snap.to_dict()) if snap.exists else None
+
+    def pending_erasures(self, until: datetime, limit: int) -> list[Erasure]:
+        # Pending erasures are few (applied within minutes): filtered and ordered here, no index.
+        query = self._client.collection("erasures").where(filter=FieldFilter("status", "==", "pending"))
+        with _available():
+            found = [_erasure(d.to_dict()) for d in query.get(**self._rpc)]
+        due = [e for e in found if e.requested_at <= utc(until)]
+        return sorted(due, key=lambda e: (e.requested_at, e.provider_id, e.erasure_id))[:limit]
+
+    def mark_erasures_applied(self, erasures: Sequence[Erasure], at: datetime) -> None:
+        changes = {"status": "applied", "applied_at": utc(at)}
+        with _available():
+            self._update_all([(self._erasure_ref(e.provider_id, e.erasure_id), changes) for e in erasures])
+
+    def purge_events(self, ingested_before: datetime, limit: int) -> int:
+        """Shard by shard on the scan index; the TTL policy on ``expire_at`` is the backstop."""
+        purged = 0
+        with _available():
+            for shard in range(INGEST_SHARDS):
+                while purged < limit:
+                    query = (
+                        self._client.collection("events")
+                        .where(filter=FieldFilter("shard", "==", shard))
+                        .where(filter=FieldFilter("ingested_at", "<", utc(ingested_before)))
+                        .order_by("ingested_at")
+                        .order_by("__name__")
+                        .limit(min(MAX_WRITES_PER_REQUEST, limit - purged))
+                    )
+                    snaps = list(query.get(**self._rpc))
+                    if not snaps:
+                        break
+                    batch = self._client.batch()
+                    for snap in snaps:
+                        batch.delete(snap.reference)
+                    batch.commit(**self._rpc)
+                    purged += len(snaps)
+        return purged
+
     # -- aggregator coordination ------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:
         ref = self._ref("leases", _named_id("lease", name))
@@ -841,6 +980,7 @@ def _conversation_doc(c: Conversation) -> Doc:
         "data": _dumps(c.data),
         "updated_at": utc(c.updated_at),
         "shard": c.shard,
+        "customer_key": customer_key(c.provider_id, c.data.get("customerId")),
     }
 
 
@@ -873,6 +1013,7 @@ def _activity_doc(a: Activity) -> Doc:
         "data": _dumps(a.data),
         "ingested_at": utc(a.ingested_at),
         "shard": a.shard,
+        "customer_keys": activity_customer_keys(a.provider_id, a.data),
     }
 
 
@@ -898,6 +1039,32 @@ def _failed_doc(f: FailedEvent) -> Doc:
         "changed_at": utc(f.replayed_at or f.received_at),
         "shard": shard_of(doc_id),
     }
+
+
+def _erasure_doc(e: Erasure) -> Doc:
+    return {
+        "provider_id": e.provider_id,
+        "erasure_id": e.erasure_id,
+        "pseudonym": e.pseudonym,
+        "requested_at": utc(e.requested_at),
+        "counts": _dumps(e.counts),
+        "status": e.status,
+        "applied_at": utc(e.applied_at) if e.applied_at is not None else None,
+        "participant_pseudonyms": list(e.participant_pseudonyms),
+    }
+
+
+def _erasure(d: Doc) -> Erasure:
+    return Erasure(
+        provider_id=d["provider_id"],
+        erasure_id=d["erasure_id"],
+        pseudonym=d["pseudonym"],
+        requested_at=_dt(d["requested_at"]),
+        counts=json.loads(d["counts"]),
+        status=d["status"],
+        applied_at=_dt(d["applied_at"]),
+        participant_pseudonyms=tuple(d.get("participant_pseudonyms") or ()),
+    )
 
 
 def _failed(d: Doc) -> FailedEvent:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from shared.store.erasure import Erasure
 from shared.store.records import (
     Activity,
     ApiKey,
@@ -129,6 +130,40 @@ class Store(Protocol):
         self, since: datetime | None, until: datetime, page_size: int
     ) -> Iterator[list[FailedEvent]]:
         """Failed events whose ``received_at`` or ``replayed_at`` falls in ``(since, until]``."""
+
+    # -- privacy: customer erasure and event retention (docs/privacy.md) ---------------------------
+    def customer_conversations(self, provider_id: str, customer_id: str) -> list[Conversation]:
+        """The provider's conversations whose ``customerId`` is ``customer_id``."""
+
+    def customer_activities(self, provider_id: str, customer_id: str) -> list[Activity]:
+        """The provider's activities with ``customer_id`` as a customer-side party or as the
+        contact or lead they are about."""
+
+    def rewrite_events(
+        self, provider_id: str, conversation_id: str, rewrite: Callable[[Event], Event]
+    ) -> int:
+        """Replace each stored event of the conversation by ``rewrite(event)`` (same id and
+        ``ingested_at``); returns how many changed."""
+
+    def erase_failed_events(
+        self, provider_id: str, matches: Callable[[FailedEvent], bool], at: datetime
+    ) -> int:
+        """Redact the payload, envelope and details of the provider's failed events that ``matches``
+        and mark them ``erased`` (``changed_at = at``); returns how many."""
+
+    def record_erasure(self, erasure: Erasure) -> Erasure:
+        """Store the receipt; when one exists already it goes back to ``pending`` with the counts
+        added (its ``requested_at`` stays: a customer is counted once). Returns what is stored."""
+
+    def get_erasure(self, provider_id: str, erasure_id: str) -> Erasure | None: ...
+
+    def pending_erasures(self, until: datetime, limit: int) -> list[Erasure]:
+        """Pending erasures requested at or before ``until``, oldest first, at most ``limit``."""
+
+    def mark_erasures_applied(self, erasures: Sequence[Erasure], at: datetime) -> None: ...
+
+    def purge_events(self, ingested_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` events ingested before ``ingested_before``; returns how many."""
 
     # -- aggregator coordination ------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.store.codec import decode_cursor, encode_cursor, from_iso, to_iso
+from shared.store.erasure import PERSON_RECORD_TYPES, Erasure
 from shared.store.errors import AlreadyExists, NotFound, StoreUnavailable
 from shared.store.port import ConversationMerge
 from shared.store.records import (
@@ -81,6 +82,11 @@ CREATE INDEX IF NOT EXISTS failed_list ON failed_events (provider_id, received_a
 CREATE INDEX IF NOT EXISTS failed_scan ON failed_events (changed_at, provider_id, failed_id);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS watermarks (name TEXT PRIMARY KEY, value TEXT, extra TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS erasures (
+    provider_id TEXT NOT NULL, erasure_id TEXT NOT NULL, pseudonym TEXT NOT NULL,
+    requested_at TEXT NOT NULL, counts TEXT NOT NULL, status TEXT NOT NULL, applied_at TEXT,
+    participant_pseudonyms TEXT NOT NULL, PRIMARY KEY (provider_id, erasure_id));
+CREATE INDEX IF NOT EXISTS erasures_pending ON erasures (status, requested_at);
 """
 
 _BUSY_TIMEOUT_MS = 5000
@@ -614,6 +620,141 @@ class SqliteStore:
         for rows in self._scan("failed_events", "changed_at", since, until, page_size):
             yield [_failed(r) for r in rows]
 
+    # -- privacy: customer erasure and event retention --------------------------------------------
+    # Conversation and activity data is JSON text: SQLite finds a customer with json_extract over the
+    # provider's rows (erasures are rare; the embedded store is small).
+    def customer_conversations(self, provider_id: str, customer_id: str) -> list[Conversation]:
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT * FROM conversations WHERE provider_id = ? "
+                "AND json_extract(data, '$.customerId') = ? ORDER BY conversation_id",
+                (provider_id, customer_id),
+            ).fetchall()
+        return [_conversation(r) for r in rows]
+
+    def customer_activities(self, provider_id: str, customer_id: str) -> list[Activity]:
+        persons = ",".join(f"'{t}'" for t in PERSON_RECORD_TYPES)  # constants, not caller text
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT * FROM activities AS a WHERE provider_id = ? AND ("
+                f"(json_extract(data, '$.regardingType') IN ({persons}) "
+                "AND json_extract(data, '$.regardingId') = ?) OR EXISTS ("
+                "SELECT 1 FROM json_each(a.data, '$.parties') AS p "
+                "WHERE json_extract(p.value, '$.side') = 'customer' "
+                "AND json_extract(p.value, '$.partyId') = ?)) ORDER BY activity_id",
+                (provider_id, customer_id, customer_id),
+            ).fetchall()
+        return [
+            Activity(r["provider_id"], r["activity_id"], json.loads(r["data"]), from_iso(r["ingested_at"]))
+            for r in rows
+        ]
+
+    def rewrite_events(
+        self, provider_id: str, conversation_id: str, rewrite: Callable[[Event], Event]
+    ) -> int:
+        changed = 0
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT * FROM events WHERE provider_id = ? AND conversation_id = ?",
+                (provider_id, conversation_id),
+            ).fetchall()
+            for row in rows:
+                old = _event(row)
+                new = rewrite(old)
+                if new == old:
+                    continue
+                db.execute(
+                    "UPDATE events SET participant_id = ?, reason = ?, additional_data = ?, "
+                    "custom_data = ? WHERE doc_id = ?",
+                    (
+                        new.participant_id,
+                        new.reason,
+                        new.additional_data,
+                        _dumps(new.custom_data),
+                        row["doc_id"],
+                    ),
+                )
+                changed += 1
+        return changed
+
+    def erase_failed_events(
+        self, provider_id: str, matches: Callable[[FailedEvent], bool], at: datetime
+    ) -> int:
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT * FROM failed_events WHERE provider_id = ? AND status <> 'erased'", (provider_id,)
+            ).fetchall()
+            hits = [r["failed_id"] for r in rows if matches(_failed(r))]
+            db.executemany(
+                "UPDATE failed_events SET payload = 'null', envelope = '{}', details = '[]', "
+                "status = 'erased', changed_at = ? WHERE provider_id = ? AND failed_id = ?",
+                [(to_iso(at), provider_id, failed_id) for failed_id in hits],
+            )
+        return len(hits)
+
+    def record_erasure(self, erasure: Erasure) -> Erasure:
+        e = erasure
+        with self._write() as db:
+            row = db.execute(
+                "SELECT * FROM erasures WHERE provider_id = ? AND erasure_id = ?",
+                (e.provider_id, e.erasure_id),
+            ).fetchone()
+            if row is not None:
+                old = _erasure(row)
+                counts = {k: old.counts.get(k, 0) + e.counts.get(k, 0) for k in {*old.counts, *e.counts}}
+                linked = tuple(sorted({*old.participant_pseudonyms, *e.participant_pseudonyms}))
+                e = Erasure(old.provider_id, old.erasure_id, old.pseudonym, old.requested_at, counts)
+                e = replace(e, participant_pseudonyms=linked)
+            db.execute(
+                "INSERT INTO erasures VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (provider_id, erasure_id) "
+                "DO UPDATE SET counts = excluded.counts, status = excluded.status, applied_at = NULL, "
+                "participant_pseudonyms = excluded.participant_pseudonyms",
+                (
+                    e.provider_id,
+                    e.erasure_id,
+                    e.pseudonym,
+                    to_iso(e.requested_at),
+                    _dumps(e.counts),
+                    e.status,
+                    to_iso(e.applied_at),
+                    _dumps(list(e.participant_pseudonyms)),
+                ),
+            )
+        return e
+
+    def get_erasure(self, provider_id: str, erasure_id: str) -> Erasure | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT * FROM erasures WHERE provider_id = ? AND erasure_id = ?", (provider_id, erasure_id)
+            ).fetchone()
+        return _erasure(row) if row else None
+
+    def pending_erasures(self, until: datetime, limit: int) -> list[Erasure]:
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT * FROM erasures WHERE status = 'pending' AND requested_at <= ? "
+                "ORDER BY requested_at, provider_id, erasure_id LIMIT ?",
+                (to_iso(until), limit),
+            ).fetchall()
+        return [_erasure(r) for r in rows]
+
+    def mark_erasures_applied(self, erasures: Sequence[Erasure], at: datetime) -> None:
+        with self._write() as db:
+            db.executemany(
+                "UPDATE erasures SET status = 'applied', applied_at = ? "
+                "WHERE provider_id = ? AND erasure_id = ? AND status = 'pending'",
+                [(to_iso(at), e.provider_id, e.erasure_id) for e in erasures],
+            )
+
+    def purge_events(self, ingested_before: datetime, limit: int) -> int:
+        with self._write() as db:
+            cur = db.execute(
+                "DELETE FROM events WHERE doc_id IN ("
+                "SELECT doc_id FROM events WHERE ingested_at < ? ORDER BY ingested_at LIMIT ?)",
+                (to_iso(ingested_before), limit),
+            )
+        return cur.rowcount
+
     # -- aggregator coordination ------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:
         expires = to_iso(now + timedelta(seconds=ttl_seconds))
@@ -710,6 +851,19 @@ def _event(r: sqlite3.Row) -> Event:
         custom_data=json.loads(r["custom_data"]),
         schema=r["schema"],
         ingested_at=from_iso(r["ingested_at"]),
+    )
+
+
+def _erasure(r: sqlite3.Row) -> Erasure:
+    return Erasure(
+        provider_id=r["provider_id"],
+        erasure_id=r["erasure_id"],
+        pseudonym=r["pseudonym"],
+        requested_at=from_iso(r["requested_at"]),
+        counts=json.loads(r["counts"]),
+        status=r["status"],
+        applied_at=from_iso(r["applied_at"]),
+        participant_pseudonyms=tuple(json.loads(r["participant_pseudonyms"])),
     )
 
 

@@ -4,14 +4,15 @@
 
 - ``duckdb:///path`` (embedded; ``duckdb:///:memory:`` for throw-away use), option
   ``lock_timeout_s`` (how long to wait for another process's lock on the file);
-- ``bigquery://PROJECT/DATASET``, options ``location``, ``partition_expiration_days`` and
-  ``maximum_bytes_billed``.
+- ``bigquery://PROJECT/DATASET``, options ``location``, ``partition_expiration_days`` (``0``: never;
+  default ``ANALYTICS_WAREHOUSE_RETENTION_DAYS``) and ``maximum_bytes_billed``.
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+from shared.config import settings
 from shared.warehouse.port import Warehouse
 
 _DUCKDB_OPTIONS = {"lock_timeout_s"}
@@ -33,6 +34,14 @@ def _positive_int(options: dict[str, str], name: str) -> int | None:
     if not options[name].isdigit() or int(options[name]) < 1:
         raise ValueError(f"warehouse URL option {name} must be a positive integer")
     return int(options[name])
+
+
+def _expiration_days(options: dict[str, str]) -> int | None:
+    """Retention of BigQuery partitions (docs/privacy.md): the URL option (``0`` keeps them forever),
+    else ``ANALYTICS_WAREHOUSE_RETENTION_DAYS`` (730 days by default)."""
+    if options.get("partition_expiration_days") == "0":
+        return None
+    return _positive_int(options, "partition_expiration_days") or settings().warehouse_retention_days
 
 
 def open_warehouse(url: str) -> Warehouse:
@@ -60,7 +69,7 @@ def open_warehouse(url: str) -> Warehouse:
             parsed.netloc,
             dataset,
             location=options.get("location"),
-            options=BigQueryTableOptions(_positive_int(options, "partition_expiration_days")),
+            options=BigQueryTableOptions(_expiration_days(options)),
             maximum_bytes_billed=_positive_int(options, "maximum_bytes_billed"),
         )
     raise ValueError(f"unsupported warehouse URL {url!r}: use duckdb:///PATH or bigquery://PROJECT/DATASET")

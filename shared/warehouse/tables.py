@@ -153,6 +153,21 @@ RAW_FAILED_EVENTS = Table(
     cluster_by=("provider_id", "code"),
 )
 
+CUSTOMER_ERASURES = Table(
+    "customer_erasures",
+    "One row per customer erased on the provider's request (docs/privacy.md): the receipt only, no "
+    "identifier and no pseudonym. customers_deleted counts these rows by the day they were requested.",
+    (
+        C("provider_id", "STRING", "Provider whose customer was erased", True),
+        C("erasure_id", "STRING", "Receipt id returned to the provider (DELETE /v1/customers/{id})", True),
+        C("requested_at", "TIMESTAMP", "When the provider asked for the erasure", True),
+        C("applied_at", "TIMESTAMP", "When the aggregation applied it to the warehouse", True),
+    ),
+    key=("provider_id", "erasure_id"),
+    partition_by="requested_at",
+    cluster_by=("provider_id",),
+)
+
 KPI_DAILY = Table(
     "kpi_daily",
     "One row per KPI, provider, day and slice. A NULL dimension means 'all'; the row with every "

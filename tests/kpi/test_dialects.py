@@ -112,6 +112,7 @@ def test_table_names_qualify_every_table() -> None:
         "raw_events",
         "fact_sessions",
         "fact_conversations",
+        "customer_erasures",
         "touched_conversations",
         "affected_days",
     }

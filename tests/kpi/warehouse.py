@@ -20,6 +20,7 @@ from shared.kpi.sql import (
 )
 from shared.warehouse.arrow import to_arrow
 from shared.warehouse.tables import (
+    CUSTOMER_ERASURES,
     FACT_CONVERSATIONS,
     FACT_SESSIONS,
     KPI_DAILY,
@@ -60,7 +61,7 @@ class KpiWarehouse:
         self.con = duckdb.connect()
         self.con.execute(f"SET TimeZone = '{time_zone}'")
         self.names = TableNames()
-        for table in (*RAW_TABLES, FACT_SESSIONS, FACT_CONVERSATIONS, KPI_DAILY):
+        for table in (*RAW_TABLES, FACT_SESSIONS, FACT_CONVERSATIONS, CUSTOMER_ERASURES, KPI_DAILY):
             self.con.execute(ddl(table))
         self.con.execute("CREATE TABLE touched_conversations (provider_id VARCHAR, conversation_id VARCHAR)")
         self.con.execute("CREATE TABLE affected_days (provider_id VARCHAR, day DATE)")

@@ -45,6 +45,8 @@ ADMIN_ONLY: Cell = (403, "admin_only")
 DISABLED: Cell = (403, "analytics_disabled")
 OK: Cell = (200, None)
 CREATED: Cell = (201, None)
+ACCEPTED: Cell = (202, None)
+UNKNOWN: Cell = (404, "customer_not_found")
 UNSIGNED: Cell = (401, "signature_missing")
 STALE: Cell = (401, "signature_expired")
 FORGED: Cell = (401, "signature_invalid")
@@ -62,6 +64,9 @@ MATRIX: dict[str, tuple[Cell, ...]] = {
         (MISSING,    INVALID,    INVALID,    INVALID,    OK,         DISABLED,   INVALID,    INVALID,    OK),
     "ingest GET /v1/event-definitions":
         (MISSING,    INVALID,    INVALID,    INVALID,    OK,         OK,         INVALID,    INVALID,    OK),
+    # Erasure: another provider (or one with no data of the customer) learns nothing: 404, as unknown.
+    "ingest DELETE /v1/customers/{c}":
+        (MISSING,    INVALID,    INVALID,    INVALID,    UNKNOWN,    UNKNOWN,    INVALID,    INVALID,    ACCEPTED),
     "ingest GET /openapi.json":
         (OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK),
     "ingest GET /healthz":
@@ -103,6 +108,7 @@ SIGNING_MATRIX: dict[str, tuple[Cell, ...]] = {
     "ingest POST /v1/events":               (OK,         UNSIGNED,   STALE,      FORGED),
     "ingest POST /v1/activities":           (OK,         UNSIGNED,   STALE,      FORGED),
     "ingest GET /v1/event-definitions":     (OK,         OK,         OK,         OK),
+    "ingest DELETE /v1/customers/{c}":      (UNKNOWN,    UNSIGNED,   STALE,      FORGED),
     "ingest GET /openapi.json":             _PUBLIC,
     "ingest GET /healthz":                  _PUBLIC,
     **{route: _OPERATOR for route in MATRIX if route.startswith("providers ") and "/v1/" in route},
@@ -113,6 +119,7 @@ SIGNING_MATRIX: dict[str, tuple[Cell, ...]] = {
 
 TS = "2024-06-01T12:00:00Z"
 UNKNOWN_KEY = "cak_0123456789abcdef_" + "x" * 43
+CUSTOMER = "matrix-customer"
 
 
 def body_for(route: str, serial: int) -> Any:
@@ -186,6 +193,18 @@ class Actors:
         required = self.providers.patch("/v1/providers/sigma", json={"requireSignature": True}, headers=admin)
         assert required.status_code == 200 and required.json["requireSignature"] is True
         self.tokens.update({column: sigma for column in SIGNING_COLUMNS})
+        # alpha's customer, whom only alpha's live key may erase (the "own" column)
+        conversation = {
+            **body_for("ingest POST /v1/conversations", 0)["conversation"],
+            "conversationId": "matrix-customer-conversation",
+            "customerId": CUSTOMER,
+        }
+        registered = self.ingest.post(
+            "/v1/conversations",
+            json={"conversation": conversation},
+            headers={"Authorization": self.tokens["own"]},
+        )
+        assert registered.status_code == 201, registered.get_data(as_text=True)
 
     def _register(self, provider_id: str, analytics: bool, admin: dict[str, str]) -> str:
         created = self.providers.post(
@@ -211,7 +230,7 @@ class Actors:
         client = self.ingest if function == "ingest" else self.providers
         headers = {} if self.tokens[column] is None else {"Authorization": self.tokens[column]}
         body = body_for(route, serial)
-        url = path.replace("{p}", "alpha").replace("{name}", f"MatrixEvent{serial}")
+        url = path.replace("{p}", "alpha").replace("{name}", f"MatrixEvent{serial}").replace("{c}", CUSTOMER)
         # The exact bytes sent, so that a signature covers them.
         raw = b"" if body is None else json.dumps(body).encode()
         if column in SIGNING_COLUMNS:
@@ -282,7 +301,7 @@ def test_authorization_matrix(env: dict[str, str], route: str) -> None:
 def test_matrix_covers_every_route_of_both_functions() -> None:
     """A route added to either function without a row here fails this test."""
     declared = {
-        f"{function} {r.method} {r.rule.replace('<provider_id>', '{p}').replace('<name>', '{name}')}"
+        f"{function} {r.method} {r.rule.replace('<provider_id>', '{p}').replace('<name>', '{name}').replace('<customer_id>', '{c}')}"
         for function, module in (("ingest", ingest_routes), ("providers", provider_routes))
         for r in module.ROUTES
     }
@@ -292,7 +311,7 @@ def test_matrix_covers_every_route_of_both_functions() -> None:
     for function, module in (("ingest", ingest_routes), ("providers", provider_routes)):
         for r in module.ROUTES:
             row = MATRIX[
-                f"{function} {r.method} {r.rule.replace('<provider_id>', '{p}').replace('<name>', '{name}')}"
+                f"{function} {r.method} {r.rule.replace('<provider_id>', '{p}').replace('<name>', '{name}').replace('<customer_id>', '{c}')}"
             ]
             assert (row[COLUMNS.index("admin")][0] < 300) == (r.auth == "admin"), r.rule
 

@@ -153,9 +153,14 @@ def test_the_url_selects_and_configures_bigquery():
         "EU",
         30,
     )
+    # 0 keeps partitions forever; without the option the retention setting applies (730 days).
+    assert (
+        open_warehouse("bigquery://p/d?partition_expiration_days=0").options.partition_expiration_days is None
+    )
+    assert open_warehouse("bigquery://p/d").options.partition_expiration_days == 730
     for bad in (
         "bigquery://demo-project",
-        "bigquery://p/d?partition_expiration_days=0",
+        "bigquery://p/d?partition_expiration_days=-1",
         "bigquery://p/d?x=1",
     ):
         with pytest.raises(ValueError):

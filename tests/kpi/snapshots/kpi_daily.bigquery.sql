@@ -132,6 +132,23 @@ WITH days AS (
       (provider_id, day, slice_agent_id),
       (provider_id, day, slice_queue_id, slice_agent_id)
     )
+), erasure_rows AS (
+  SELECT
+    f.*,
+    d.day
+  FROM `my-project`.`analytics`.`customer_erasures` AS f
+  JOIN days AS d
+    ON d.provider_id = f.provider_id AND d.day = DATE(f.requested_at)
+), erasure_groups AS (
+  SELECT
+    provider_id,
+    day,
+    COUNT(*) AS m0
+  FROM erasure_rows
+  GROUP BY
+    GROUPING SETS (
+      (provider_id, day)
+    )
 )
 SELECT
   g.day,
@@ -416,5 +433,29 @@ CROSS JOIN UNNEST([
     CAST(g.m14 AS FLOAT64) AS numerator,
     CAST(g.m13 AS FLOAT64) AS denominator,
     'ratio' AS unit
+  )
+]) AS k
+UNION ALL
+SELECT
+  g.day,
+  g.provider_id,
+  k.kpi,
+  CAST(NULL AS STRING) AS channel,
+  CAST(NULL AS STRING) AS queue_id,
+  CAST(NULL AS STRING) AS agent_id,
+  CAST(NULL AS STRING) AS experience_id,
+  k.value,
+  k.numerator,
+  k.denominator,
+  k.unit,
+  CURRENT_TIMESTAMP() AS computed_at
+FROM erasure_groups AS g
+CROSS JOIN UNNEST([
+  STRUCT(
+    'customers_deleted' AS kpi,
+    CAST(g.m0 AS FLOAT64) AS value,
+    CAST(g.m0 AS FLOAT64) AS numerator,
+    CAST(NULL AS FLOAT64) AS denominator,
+    'count' AS unit
   )
 ]) AS k

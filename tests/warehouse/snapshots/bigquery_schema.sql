@@ -94,6 +94,16 @@ PARTITION BY DATE(received_at)
 CLUSTER BY provider_id, code
 OPTIONS(description="Events and activities we rejected, with the reason; replayed ones say so.", partition_expiration_days=400, require_partition_filter=FALSE);
 
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.customer_erasures` (
+  provider_id STRING NOT NULL OPTIONS(description="Provider whose customer was erased"),
+  erasure_id STRING NOT NULL OPTIONS(description="Receipt id returned to the provider (DELETE /v1/customers/{id})"),
+  requested_at TIMESTAMP NOT NULL OPTIONS(description="When the provider asked for the erasure"),
+  applied_at TIMESTAMP NOT NULL OPTIONS(description="When the aggregation applied it to the warehouse")
+)
+PARTITION BY DATE(requested_at)
+CLUSTER BY provider_id
+OPTIONS(description="One row per customer erased on the provider's request (docs/privacy.md): the receipt only, no identifier and no pseudonym. customers_deleted counts these rows by the day they were requested.", partition_expiration_days=400, require_partition_filter=FALSE);
+
 CREATE TABLE IF NOT EXISTS `demo-project.analytics.kpi_daily` (
   day DATE NOT NULL OPTIONS(description="UTC day the KPI is attributed to"),
   provider_id STRING NOT NULL OPTIONS(description="Provider"),

@@ -1,0 +1,1 @@
+"""Privacy: customer pseudonyms, erasure and retention (docs/privacy.md)."""

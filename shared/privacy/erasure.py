@@ -1,0 +1,142 @@
+"""Customer erasure in the operational store: ``DELETE /v1/customers/{customerId}``.
+
+What one request does, in an order that a retry can always finish (the customer is found by the
+``customerId`` of their conversations, which is removed last):
+
+1. for each conversation of the customer: the events lose the customer's participant ids, their
+   free text (``additionalData``) and custom events' attributes; then failed events that came with
+   those conversations or name the customer are redacted; then the conversation itself loses the
+   customer's identifiers, free text and customer participants (``updated_at`` moves, so the next
+   aggregation replaces its warehouse rows);
+2. activities about the customer (customer-side party, contact or lead) are rewritten without them;
+3. the non-personal receipt (``Erasure``: pseudonym, counts, times) is stored; the aggregation applies
+   it to the warehouse (raw events keyed by the pseudonym) and counts it as ``customers_deleted``.
+
+Erasing the same customer again returns the same receipt and is counted once; anything found the
+second time is erased too and re-opens the receipt for the warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from shared.errors import ApiError
+from shared.privacy.pseudonym import Pseudonymizer
+from shared.schema.registry import STANDARD_EVENTS
+from shared.store.erasure import PERSON_RECORD_TYPES, Erasure
+from shared.store.port import Store
+from shared.store.records import Activity, Event, FailedEvent
+
+MAX_CUSTOMER_ID_LENGTH = 100
+
+
+def erasure_id(pseudonym: str) -> str:
+    """Deterministic per customer, so a repeated request finds its receipt; reveals nothing."""
+    return "er_" + hashlib.sha256(pseudonym.encode()).hexdigest()[:24]
+
+
+def _erased_marker(erasure: str) -> str:
+    return f"erased:{erasure}"
+
+
+def scrub_conversation(data: dict[str, Any] | None) -> dict[str, Any]:
+    """The conversation without its customer: identifiers, free text and customer participants go;
+    channel, times, queues and agents (what the KPIs are made of) stay."""
+    if data is None:
+        return {}
+    kept = {
+        k: v
+        for k, v in data.items()
+        if k not in ("customerId", "contactId", "regionData", "additionalData", "customData")
+    }
+    sessions = []
+    for session in kept.get("sessions", []):
+        participants = [p for p in session.get("participants", []) if p.get("participantType") != "customer"]
+        sessions.append({**session, "participants": participants})
+    if "sessions" in kept:
+        kept["sessions"] = sessions
+    return kept
+
+
+def _event_scrubber(person_ids: set[str]) -> Any:
+    def scrub(event: Event) -> Event:
+        custom = event.custom_data if event.name in STANDARD_EVENTS else {}
+        participant = None if event.participant_id in person_ids else event.participant_id
+        return replace(event, participant_id=participant, additional_data=None, custom_data=custom)
+
+    return scrub
+
+
+def _failed_matcher(customer_id: str, conversation_ids: set[str]) -> Any:
+    token = json.dumps(customer_id)  # the id as a whole JSON string, never a substring of another
+
+    def matches(failed: FailedEvent) -> bool:
+        return failed.envelope.get("conversationId") in conversation_ids or token in failed.payload
+
+    return matches
+
+
+def scrub_activity(activity: Activity, customer_id: str, marker: str, at: datetime) -> Activity:
+    data = dict(activity.data)
+    if data.get("regardingType") in PERSON_RECORD_TYPES and data.get("regardingId") == customer_id:
+        data["regardingId"] = marker
+    parties = []
+    for party in data.get("parties", []):
+        if party.get("side") == "customer" and party.get("partyId") == customer_id:
+            party = {k: v for k, v in party.items() if k != "name"} | {"partyId": marker}
+        parties.append(party)
+    data["parties"] = parties
+    return Activity(activity.provider_id, activity.activity_id, data, at)
+
+
+def erase_customer(
+    store: Store, provider_id: str, customer_id: str, pseudonyms: Pseudonymizer, now: datetime
+) -> Erasure:
+    """Erase one customer of one provider from the store; ``404`` when the provider has no data and
+    no earlier erasure of this customer (a provider can only ever reach its own customers)."""
+    if not 1 <= len(customer_id) <= MAX_CUSTOMER_ID_LENGTH or not customer_id.isprintable():
+        raise ApiError(422, "invalid_customer_id", "customerId must be 1..100 printable characters")
+    pseudonym = pseudonyms(provider_id, customer_id)
+    erasure = erasure_id(pseudonym)
+    counts = {"conversations": 0, "events": 0, "activities": 0, "failedEvents": 0}
+
+    conversations = store.customer_conversations(provider_id, customer_id)
+    conversation_ids = {c.conversation_id for c in conversations}
+    handles: set[str] = set()  # the customer's participant ids in those conversations
+    for conversation in conversations:
+        persons = {customer_id} | {
+            p["participantId"]
+            for s in conversation.data.get("sessions", [])
+            for p in s.get("participants", [])
+            if p.get("participantType") == "customer"
+        }
+        handles |= persons - {customer_id}
+        counts["events"] += store.rewrite_events(
+            provider_id, conversation.conversation_id, _event_scrubber(persons)
+        )
+    counts["failedEvents"] = store.erase_failed_events(
+        provider_id, _failed_matcher(customer_id, conversation_ids), now
+    )
+    for conversation in conversations:
+        store.upsert_conversation(provider_id, conversation.conversation_id, scrub_conversation, now)
+    counts["conversations"] = len(conversations)
+
+    activities = store.customer_activities(provider_id, customer_id)
+    marker = _erased_marker(erasure)
+    store.upsert_activities([scrub_activity(a, customer_id, marker, now) for a in activities])
+    counts["activities"] = len(activities)
+
+    if not any(counts.values()):
+        # Nothing (left) of this customer: the earlier receipt, or 404 when there never was one.
+        earlier = store.get_erasure(provider_id, erasure)
+        if earlier is None:
+            raise ApiError(404, "customer_not_found", "this provider has no data of that customer")
+        return earlier
+    linked = tuple(sorted(pseudonyms(provider_id, h) for h in handles))
+    return store.record_erasure(
+        Erasure(provider_id, erasure, pseudonym, now, counts, participant_pseudonyms=linked)
+    )
