@@ -3,7 +3,7 @@ events. Each runs ``python -m tools.aggregate`` (``make aggregate``) as separate
 SQLite store and DuckDB file, and compares the warehouse with a clean run's.
 
 The clean reference: the store is copied (SQLite backup API), the copy's watermarks are cleared, and
-one aggregation over it fills a fresh warehouse. "Equal" means every declared warehouse table has the
+one ``make aggregate`` over it fills a fresh warehouse. "Equal" means every declared warehouse table has the
 same rows, every column compared except ``computed_at`` (when a row was computed, not what it says).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -19,21 +20,22 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from shared.aggregate.extract import COLLECTIONS
-from shared.aggregate.run import run_aggregation
-from shared.aggregate.settings import AggregateSettings
 from shared.store import open_store
 from shared.store.records import Watermark
 from shared.warehouse import open_warehouse
 from shared.warehouse.ddl import declared_tables
 from tools.demo import send_traffic
-from tools.reliability.client import Answers
-from tools.reliability.load import register_provider
+from tools.reliability.client import Answers, RetryingClient
+from tools.reliability.load import call_closed_at, handled_call, register_provider
 from tools.reliability.stack import ingest_stack
 from tools.serve import ROOT, LocalStack
 from tools.traffic import Traffic, generate_day
@@ -55,6 +57,8 @@ class World:
     lease_seconds: float = 0.5
     page_size: int = 250  # several store pages per run, so a kill can land between two of them
     with_function: bool = False  # also serve functions/aggregate (POST /), as the scheduler calls it
+    # One pseudonym key for every run of a campaign and its reference, so their customer ids agree.
+    pseudonym_salt: str = field(default_factory=lambda: secrets.token_hex(16))
     stack: LocalStack | None = None
 
     @property
@@ -75,7 +79,11 @@ class World:
             self.data_dir,
             self.store_url,
             aggregate=self.with_function,
-            **{k: v for k, v in self.environment().items() if k.startswith("ANALYTICS_AGGREGATE_")},
+            **{
+                k: v
+                for k, v in self.environment().items()
+                if k.startswith("ANALYTICS_AGGREGATE_") or k == "ANALYTICS_PSEUDONYM_SALT"
+            },
         ).start()
         return self
 
@@ -102,6 +110,7 @@ class World:
                 "ANALYTICS_AGGREGATE_PAGE_SIZE": str(self.page_size),
                 # A SIGKILLed run cannot release its lease: it frees itself after this many seconds.
                 "ANALYTICS_AGGREGATE_LEASE_SECONDS": str(self.lease_seconds),
+                "ANALYTICS_PSEUDONYM_SALT": self.pseudonym_salt,
                 "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
             }
         )
@@ -166,41 +175,28 @@ def contents(warehouse_url: str) -> Contents:
         warehouse.close()
 
 
-def clean_reference(store_path: Path, work_dir: Path) -> Contents:
-    """One aggregation of a copy of the store into a fresh warehouse: what the tables must hold."""
+def clean_reference(world: World, work_dir: Path) -> Contents:
+    """One ``make aggregate`` over a copy of the world's store into a fresh warehouse: what the tables
+    must hold."""
+    reference = World(work_dir, lease_seconds=world.lease_seconds, pseudonym_salt=world.pseudonym_salt)
     work_dir.mkdir(parents=True, exist_ok=True)
-    copy = work_dir / "store-copy.sqlite3"
-    copy.unlink(missing_ok=True)
-    source, target = sqlite3.connect(store_path), sqlite3.connect(copy)
+    for stale in (reference.store_path, Path(reference.warehouse_url.removeprefix("duckdb:///"))):
+        stale.unlink(missing_ok=True)
+    source, target = sqlite3.connect(world.store_path), sqlite3.connect(reference.store_path)
     try:
         source.backup(target)
     finally:
         source.close()
         target.close()
-    store = open_store(f"sqlite:///{copy}")
-    url = f"duckdb:///{work_dir / 'clean.duckdb'}"
-    Path(url.removeprefix("duckdb:///")).unlink(missing_ok=True)
+    store = open_store(reference.store_url)
     try:
         for collection in COLLECTIONS:
             store.set_watermark(Watermark(collection.watermark, None))
-        # The copy may hold a lease a killed run left behind: a fresh one takes over once it lapses.
-        for _ in range(120):
-            warehouse = open_warehouse(url)
-            try:
-                report = run_aggregation(store, warehouse, datetime.now(UTC), config=CLEAN_RUN)
-            finally:
-                warehouse.close()
-            if report.status == "ok":
-                break
-            time.sleep(0.5)
-        else:
-            raise CampaignFailed("the reference run never got the lease")
     finally:
         store.close()
-    return contents(url)
-
-
-CLEAN_RUN = AggregateSettings(lag_seconds=0, page_size=1000, lease_seconds=60)
+    # The copy may hold a lease a killed run left behind: the run waits for it to lapse.
+    reference.aggregate_until_done()
+    return contents(reference.warehouse_url)
 
 
 def differences(got: Contents, want: Contents) -> dict[str, dict[str, int]]:
@@ -310,7 +306,7 @@ def kill_campaign(
         final = world.aggregate_until_done()
         result.busy_answers = final.busy_before
         got = contents(world.warehouse_url)
-    want = clean_reference(world.store_path, data_dir / "reference")
+    want = clean_reference(world, data_dir / "reference")
     result.rows_compared = {name: len(rows) for name, rows in want.items()}
     result.differences = differences(got, want)
     return result
@@ -373,10 +369,6 @@ def concurrent_campaign(
     other waits for it); odd rounds: two ``POST /`` to one aggregate function at once (one process, two
     threads: the lease decides). Exactly one of the two may read the slice; the warehouse must equal a
     clean run's at the end."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import requests
-
     result = ConcurrentResult()
     traffic = generate_day(conversations, seed)
     slices = chunks(traffic, rounds)
@@ -404,7 +396,7 @@ def concurrent_campaign(
                     f"round {n}: {readers} of two concurrent runs read the new records: {ended}"
                 )
         got = contents(world.warehouse_url)
-    want = clean_reference(world.store_path, data_dir / "reference")
+    want = clean_reference(world, data_dir / "reference")
     result.rows_compared = {name: len(rows) for name, rows in want.items()}
     result.differences = differences(got, want)
     return result
@@ -456,11 +448,6 @@ def late_campaign(data_dir: Path, *, calls_per_day: int = 4, days: int = 5) -> L
     The next run must restate exactly the days that data counts on, rewrite no other day's rows (their
     ``computed_at`` stays), and leave the warehouse equal to a clean run's.
     """
-    from datetime import timedelta, timezone
-
-    from tools.reliability.client import RetryingClient
-    from tools.reliability.load import call_closed_at, handled_call
-
     result = LateResult()
     now = datetime.now(UTC).replace(microsecond=0)
     today = now.date()
@@ -550,7 +537,7 @@ def late_campaign(data_dir: Path, *, calls_per_day: int = 4, days: int = 5) -> L
     kept = {r for r in before if r[0].isoformat() not in result.expected_days}
     now_other = {r for r in after if r[0].isoformat() not in result.expected_days}
     result.untouched_rows_rewritten = len(kept ^ now_other)
-    want = clean_reference(world.store_path, data_dir / "reference")
+    want = clean_reference(world, data_dir / "reference")
     result.rows_compared = {name: len(rows) for name, rows in want.items()}
     result.differences = differences(got, want)
     return result

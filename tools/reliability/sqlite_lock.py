@@ -22,6 +22,7 @@ from typing import Any
 from tools.reliability.client import Answers, RetryingClient
 from tools.reliability.load import Ledger, Plan, check_store, drive, register_provider, until
 from tools.reliability.stack import ingest_stack
+from tools.serve import ROOT
 
 READY = "locked"
 
@@ -50,6 +51,7 @@ class LockHolder:
         """One lock, held ``hold_s`` seconds by a child process; returns when it is released."""
         child = subprocess.Popen(
             [sys.executable, "-m", "tools.reliability.sqlite_lock", str(self.path), str(self.hold_s)],
+            cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
         )
