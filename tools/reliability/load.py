@@ -240,15 +240,16 @@ def drive(
 ) -> float:
     """Send units at a steady rate (unit ``k`` is due at ``k / units_per_s``) from ``workers`` threads
     until ``keep_going()`` is false; each unit's requests go in order on one connection. Returns the
-    seconds it took. The first failure of any worker is raised."""
+    seconds it took. The first failure of any worker (or a Ctrl-C) stops the others and is raised."""
     started = time.monotonic()
     slot = iter(range(1 << 62))
     slot_lock = threading.Lock()
+    halted = threading.Event()
 
     def work() -> None:
         client = make_client()
         try:
-            while keep_going():
+            while keep_going() and not halted.is_set():
                 with slot_lock:
                     due = started + next(slot) / units_per_s
                 wait = due - time.monotonic()
@@ -256,29 +257,25 @@ def drive(
                     time.sleep(wait)
                 for request in plan.next_unit():
                     ledger.record(request, client.call("POST", request.path, request.body))
+        except BaseException:
+            halted.set()
+            raise
         finally:
             client.close()
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for future in [pool.submit(work) for _ in range(workers)]:
-            future.result()
+        futures = [pool.submit(work) for _ in range(workers)]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            halted.set()
+            raise
     return time.monotonic() - started
 
 
 def until(deadline: float) -> Callable[[], bool]:
     return lambda: time.monotonic() < deadline
-
-
-def units(n: int) -> Callable[[], bool]:
-    """Go on until ``n`` units are taken (workers may finish the ones they started)."""
-    taken = iter(range(n))
-    lock = threading.Lock()
-
-    def more() -> bool:
-        with lock:
-            return next(taken, None) is not None
-
-    return more
 
 
 @dataclass
