@@ -7,12 +7,12 @@ import pytest
 
 from shared.warehouse import open_warehouse
 from shared.warehouse.port import Transaction
-from tools.reliability import aggregation
+from tools.reliability import aggregation, aggregator_kills, concurrent_runs, late_data
 
 
 @pytest.mark.slow
 def test_sigkilled_runs_then_one_run_equal_a_clean_run(tmp_path):
-    result = aggregation.kill_campaign(tmp_path, kills=6, conversations=50)
+    result = aggregator_kills.kill_campaign(tmp_path, kills=6, conversations=50)
     assert result.kills == 6
     assert result.kills - result.finished_before_kill >= 2  # kills hit runs at work, not only finished ones
     assert result.rows_compared["kpi_daily"] > 0 and result.rows_compared["raw_events"] > 0
@@ -22,7 +22,7 @@ def test_sigkilled_runs_then_one_run_equal_a_clean_run(tmp_path):
 @pytest.mark.slow
 def test_the_comparison_sees_a_single_missing_row(tmp_path):
     """The check above is not vacuous: one row gone from kpi_daily is a difference."""
-    result = aggregation.late_campaign(tmp_path, calls_per_day=1, days=2)
+    result = late_data.late_campaign(tmp_path, calls_per_day=1, days=2)
     assert result.equal
     url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
     warehouse = open_warehouse(url)
@@ -42,7 +42,7 @@ def test_the_comparison_sees_a_single_missing_row(tmp_path):
 
 @pytest.mark.slow
 def test_two_runs_at_once_never_double_count(tmp_path):
-    result = aggregation.concurrent_campaign(tmp_path, rounds=2, conversations=60)
+    result = concurrent_runs.concurrent_campaign(tmp_path, rounds=2, conversations=60)
     # One pair of processes, one pair of requests to the function: in each, exactly one run read the
     # new records (the campaign checks that per round), and the other waited or answered busy.
     assert sum(n for o, n in result.outcomes.items() if o.startswith("process")) == 2
@@ -54,7 +54,7 @@ def test_two_runs_at_once_never_double_count(tmp_path):
 
 @pytest.mark.slow
 def test_late_and_skewed_data_restates_exactly_its_days(tmp_path):
-    result = aggregation.late_campaign(tmp_path)
+    result = late_data.late_campaign(tmp_path)
     assert len(result.expected_days) == 4  # 3 days back, 2 days back, local time's next UTC day, +20 h
     assert result.restated_days == result.expected_days
     assert result.untouched_rows_rewritten == 0  # no other day's rows were even rewritten

@@ -23,7 +23,15 @@ from typing import Any
 
 import psutil
 
-from tools.reliability import aggregation, firestore_outage, soak, sqlite_lock, suites
+from tools.reliability import (
+    aggregator_kills,
+    concurrent_runs,
+    firestore_outage,
+    late_data,
+    soak,
+    sqlite_lock,
+    suites,
+)
 from tools.reliability.report import render, replace_block
 from tools.serve import DEFAULT_DATA_DIR, ROOT
 
@@ -86,13 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "soak": lambda: soak.run(
             data / "soak", seconds=args.soak_seconds, units_per_s=args.soak_rate
         ).as_dict(),
-        "kills": lambda: aggregation.kill_campaign(
+        "kills": lambda: aggregator_kills.kill_campaign(
             data / "kills", kills=args.kills, conversations=args.kill_conversations
         ).as_dict(),
-        "concurrent": lambda: aggregation.concurrent_campaign(
+        "concurrent": lambda: concurrent_runs.concurrent_campaign(
             data / "concurrent", rounds=args.concurrent_rounds, conversations=40 * args.concurrent_rounds
         ).as_dict(),
-        "late": lambda: aggregation.late_campaign(data / "late").as_dict(),
+        "late": lambda: late_data.late_campaign(data / "late").as_dict(),
         "fuzz": lambda: suites.fuzz(args.fuzz_examples).as_dict(),
         "authz": lambda: suites.authorization_matrix().as_dict(),
     }
