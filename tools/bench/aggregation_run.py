@@ -19,9 +19,14 @@ import duckdb
 
 from shared.aggregate.run import Step, run_aggregation
 from shared.aggregate.settings import AggregateSettings
+from shared.privacy.pseudonym import Pseudonymizer
 from shared.store.sqlite import SqliteStore
 from shared.warehouse.duckdb import DuckDbWarehouse
 from tools.bench.stats import median
+
+# The bench's own pseudonym key (generated data, no real customers): the same for the full and the
+# incremental run, as a deployment's key is, and nothing is read from or written to ``.local``.
+BENCH_PSEUDONYMS = Pseudonymizer(b"channel-analytics-benchmark-pseudonym-key")
 
 # One pass over the same events the run loaded: the least a warehouse must do to count them per
 # provider, day and event name (the shape of a KPI row).
@@ -42,7 +47,12 @@ def run(store_path: str, warehouse_path: str) -> dict[str, object]:
     warehouse = DuckDbWarehouse(warehouse_path)
     try:
         report = run_aggregation(
-            store, warehouse, datetime.now(UTC), config=AggregateSettings(lag_seconds=0), hook=hook
+            store,
+            warehouse,
+            datetime.now(UTC),
+            config=AggregateSettings(lag_seconds=0),
+            hook=hook,
+            pseudonyms=BENCH_PSEUDONYMS,
         )
     finally:
         warehouse.close()
