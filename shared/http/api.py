@@ -40,6 +40,7 @@ SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
     "X-Frame-Options": "DENY",
 }
+_SECURITY_ITEMS = tuple(SECURITY_HEADERS.items())
 
 
 @dataclass
@@ -85,8 +86,12 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     else:
         text = json.dumps(body, separators=(",", ":"), default=str)
     resp = Response(text, status=status, mimetype="application/json")
-    for key, value in {**SECURITY_HEADERS, **(headers or {})}.items():
-        resp.headers[key] = value
+    if headers:
+        for key, value in {**SECURITY_HEADERS, **headers}.items():
+            resp.headers[key] = value
+    else:
+        # None of these is set yet: append them (``headers[key] =`` first looks for one to replace).
+        resp.headers.extend(_SECURITY_ITEMS)
     return resp
 
 
@@ -121,6 +126,9 @@ class Api:
             merge_slashes=False,
         )
         self._openapi = openapi
+        # Exact (method, path) of the routes without parameters: most requests skip werkzeug's
+        # matcher. Anything else (parameters, trailing slashes, HEAD, errors) still goes through it.
+        self._static = {(r.method, r.rule): f"{r.method} {r.rule}" for r in routes if "<" not in r.rule}
 
     def __call__(self, request: Request) -> Response:
         try:
@@ -147,10 +155,14 @@ class Api:
             log.exception("unhandled error in %s", self.name)
             return error_response(ApiError(500, "internal_error", "an internal error occurred"))
 
-    def _dispatch(self, request: Request) -> Response:
+    def _match(self, request: Request) -> tuple[str, dict[str, str]]:
+        """The endpoint and path arguments of ``request``, or the 404/405 ``ApiError``."""
+        endpoint = self._static.get((request.method, request.path))
+        if endpoint is not None:
+            return endpoint, {}
         adapter = self._map.bind("localhost", path_info=request.path, default_method="GET")
         try:
-            endpoint, args = adapter.match(request.path, method=request.method)
+            return adapter.match(request.path, method=request.method)
         except MethodNotAllowed as exc:
             allowed = ", ".join(sorted(exc.valid_methods or []))
             raise ApiError(
@@ -158,6 +170,9 @@ class Api:
             ) from exc
         except (NotFound, RequestRedirect) as exc:
             raise ApiError(404, "route_not_found", f"no route for {request.method} {request.path}") from exc
+
+    def _dispatch(self, request: Request) -> Response:
+        endpoint, args = self._match(request)
         if endpoint == "openapi":
             return json_response(200, self._openapi(), {"Cache-Control": "public, max-age=300"})
         if endpoint == "health":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from flask import Request
@@ -14,6 +15,10 @@ _MAX_DEPTH = 32
 # Longer integers than this are refused while parsing (Python's own limit is 4300 digits, past which
 # int() raises a plain ValueError); the models then bound what each field accepts.
 _MAX_INT_DIGITS = 1000
+# A lone surrogate can only enter the parsed body through a \uD800-\uDFFF escape: the UTF-8 decoder
+# refuses encoded ones. Bodies without such an escape (nearly all) skip the walk over every string.
+# (An escaped backslash before "ud800" also matches: that only costs the full walk.)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -68,6 +73,16 @@ def _check(value: Any, level: int = 0) -> None:
             _check(v, level + 1)
 
 
+def _check_depth(container: dict[str, Any] | list[Any], level: int) -> None:
+    """``_check`` without the text: the members of ``container`` (at ``level``) sit one level deeper,
+    so only containers are visited — what refuses a body is the same, and it is the only refusal."""
+    if level >= _MAX_DEPTH and container:
+        raise ApiError(400, "json_too_deep", f"the body nests deeper than {_MAX_DEPTH} levels")
+    for v in container.values() if type(container) is dict else container:
+        if type(v) is dict or type(v) is list:
+            _check_depth(v, level + 1)
+
+
 def read_json(request: Request, max_bytes: int) -> Any:
     """The parsed body, or an ``ApiError`` naming exactly what is wrong with it."""
     return parse_json(read_raw_body(request, max_bytes))
@@ -114,7 +129,10 @@ def parse_json(raw: bytes) -> Any:
         ) from exc
     except RecursionError as exc:
         raise ApiError(400, "json_too_deep", "the body nests too deeply") from exc
-    _check(value)
+    if _SURROGATE_ESCAPE.search(text):
+        _check(value)  # the whole walk: refusals in the same order as ever
+    elif type(value) is dict or type(value) is list:
+        _check_depth(value, 0)
     return value
 
 

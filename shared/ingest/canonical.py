@@ -17,5 +17,11 @@ def canonical_json(value: Any) -> str:
 
 
 def content_id(prefix: str, *values: Any) -> str:
-    digest = hashlib.sha256("\x1e".join(canonical_json(v) for v in values).encode()).hexdigest()
+    return text_id(prefix, *(canonical_json(v) for v in values))
+
+
+def text_id(prefix: str, *texts: str) -> str:
+    """``content_id`` of values whose canonical JSON the caller already has (ingest computes an
+    event's once, for its size check and its derived id)."""
+    digest = hashlib.sha256("\x1e".join(texts).encode()).hexdigest()
     return f"{prefix}{digest[:32]}"

@@ -12,19 +12,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
 
 from shared.errors import ApiError, validation_details
-from shared.ingest.canonical import canonical_json, content_id
+from shared.ingest.canonical import canonical_json, text_id
 from shared.schema.events import (
     MAX_EVENT_BYTES,
     MAX_EVENTS_PER_REQUEST,
     BatchResponse,
     EventEnvelope,
-    ItemError,
-    ItemResult,
     KpiEvent,
 )
 from shared.schema.fields import custom_data_dict
@@ -85,10 +84,17 @@ class Envelope:
             "participantId": self.participant_id,
         }
 
+    @cached_property
+    def canonical(self) -> str:
+        """``canonical_json(as_dict())``, once per request: it is hashed into every derived id."""
+        return canonical_json(self.as_dict())
 
-def derive_event_id(envelope: Envelope, raw: dict[str, Any]) -> str:
-    """A deterministic id for an event sent without ``eventId``: same content, same id."""
-    return content_id("auto-", envelope.as_dict(), raw)
+
+def derive_event_id(envelope: Envelope, raw: dict[str, Any], text: str | None = None) -> str:
+    """A deterministic id for an event sent without ``eventId``: same content, same id.
+
+    ``text`` is ``canonical_json(raw)`` where the caller has it already."""
+    return text_id("auto-", envelope.canonical, canonical_json(raw) if text is None else text)
 
 
 def build_event(
@@ -97,7 +103,9 @@ def build_event(
     """Turn one raw event into a storable ``Event`` or say exactly why not."""
     if not isinstance(raw, dict):
         return Rejection("invalid_event", "each event must be a JSON object", [])
-    if len(canonical_json(raw).encode()) > MAX_EVENT_BYTES:
+    text = canonical_json(raw)  # once: the size check and, without an eventId, the derived id
+    # ASCII text (the usual case) has as many bytes as characters: no need to encode it to count.
+    if (len(text) if text.isascii() else len(text.encode())) > MAX_EVENT_BYTES:
         return Rejection("event_too_large", f"the event exceeds {MAX_EVENT_BYTES} bytes", [])
     try:
         event = KpiEvent.model_validate(raw)
@@ -118,7 +126,7 @@ def build_event(
         )
     return Event(
         provider_id=provider_id,
-        event_id=event.eventId or derive_event_id(envelope, raw),
+        event_id=event.eventId or derive_event_id(envelope, raw, text),
         conversation_id=envelope.conversation_id,
         provider_session_id=envelope.provider_session_id,
         participant_id=envelope.participant_id,
@@ -139,7 +147,7 @@ def failed_record(
     payload = canonical_json(raw)
     return FailedEvent(
         provider_id=provider_id,
-        failed_id=content_id("failed-", envelope.as_dict(), payload),
+        failed_id=text_id("failed-", envelope.canonical, canonical_json(payload)),
         received_at=now,
         code=why.code,
         message=why.message,
@@ -186,12 +194,13 @@ def log_events(store: Store, provider: Provider, body: Any, now: datetime) -> Ba
     store.add_failed_events(failures)
     stored = iter(store.insert_events(accepted))
 
-    results: list[ItemResult] = []
+    # Plain dicts, validated into the response model in one call (one model per event costs more).
+    results: list[dict[str, Any]] = []
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     for index, item in enumerate(built):
         if isinstance(item, Event):
             status = "accepted" if next(stored) else "duplicate"
-            results.append(ItemResult(index=index, eventId=item.event_id, status=status))
+            results.append({"index": index, "eventId": item.event_id, "status": status})
         else:
             status = "rejected"
             raw = env.events[index]
@@ -199,19 +208,21 @@ def log_events(store: Store, provider: Provider, body: Any, now: datetime) -> Ba
                 raw.get("eventId") if isinstance(raw, dict) and isinstance(raw.get("eventId"), str) else None
             )
             results.append(
-                ItemResult(
-                    index=index,
-                    eventId=event_id,
-                    status=status,
-                    error=ItemError(code=item.code, message=item.message, details=item.details),
-                )
+                {
+                    "index": index,
+                    "eventId": event_id,
+                    "status": status,
+                    "error": {"code": item.code, "message": item.message, "details": item.details},
+                }
             )
         counts[status] += 1
-    return BatchResponse(
-        accepted=counts["accepted"],
-        duplicates=counts["duplicate"],
-        rejected=counts["rejected"],
-        results=results,
+    return BatchResponse.model_validate(
+        {
+            "accepted": counts["accepted"],
+            "duplicates": counts["duplicate"],
+            "rejected": counts["rejected"],
+            "results": results,
+        }
     )
 
 

@@ -8,6 +8,7 @@ those carry free-form ``customData`` and are versioned by the provider.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -93,7 +94,7 @@ class EventSpec:
     requires_action: bool = False
     reasons: tuple[str, ...] = ()
 
-    @property
+    @cached_property  # read for every ingested event
     def schema_uri(self) -> str:
         return f"iglu:{self.vendor}/{self.name}/jsonschema/{self.version}"
 
