@@ -334,21 +334,45 @@ def fcr_repeat_join(resolved: str, later: str) -> str:
     )
 
 
+# A resolved conversation closes at most this many UTC days before a conversation that repeats it.
+FCR_WINDOW_DAYS = -(-FCR_WINDOW_HOURS // 24)
+_LOOK_BACK = " UNION ALL ".join(f"SELECT {n} AS days" for n in range(FCR_WINDOW_DAYS + 1))
+
+# The look-ahead is computed backwards from the touched conversations, so its cost follows what was
+# touched: only the touched inbound conversations' customers are looked up, and each touched
+# conversation meets an earlier one on an equal close day (one row per day its 72 h look-back reaches)
+# before the exact 72 h test. Without that day, a customer with conversations on many days made the
+# self-join quadratic in their conversation count (and a backfill touches every customer at once).
 AFFECTED_DAYS_SQL = f"""
-WITH scope AS (SELECT DISTINCT provider_id, conversation_id FROM touched_conversations)
+WITH
+scope AS (SELECT DISTINCT provider_id, conversation_id FROM touched_conversations),
+touched AS (
+  SELECT c.provider_id, c.conversation_id, c.customer_id, c.direction, c.conversation_ts, c.closed_ts
+  FROM fact_conversations AS c JOIN scope AS t ON {_same("t", "c", *CONVERSATION_KEY)}
+),
+repeats AS (
+  SELECT later.provider_id, later.conversation_id, later.customer_id, later.direction,
+    later.conversation_ts, UNIX_DATE(DATE(later.conversation_ts)) - back.days AS close_day
+  FROM touched AS later
+  CROSS JOIN ({_LOOK_BACK}) AS back
+  WHERE later.direction = 'inbound' AND later.customer_id IS NOT NULL
+),
+customers AS (SELECT DISTINCT provider_id, customer_id FROM repeats),
+resolved AS (
+  SELECT f.provider_id, f.conversation_id, f.customer_id, f.closed_ts, UNIX_DATE(DATE(f.closed_ts)) AS close_day
+  FROM fact_conversations AS f
+  JOIN customers AS k ON f.provider_id = k.provider_id AND f.customer_id = k.customer_id
+  WHERE f.resolved
+)
 SELECT DISTINCT provider_id, day FROM (
   SELECT s.provider_id, DATE(s.close_ts) AS day
   FROM fact_sessions AS s JOIN scope AS t ON {_same("t", "s", *CONVERSATION_KEY)}
   WHERE s.close_ts IS NOT NULL
   UNION ALL
-  SELECT c.provider_id, DATE(c.closed_ts) AS day
-  FROM fact_conversations AS c JOIN scope AS t ON {_same("t", "c", *CONVERSATION_KEY)}
-  WHERE c.closed_ts IS NOT NULL
+  SELECT provider_id, DATE(closed_ts) AS day FROM touched WHERE closed_ts IS NOT NULL
   UNION ALL
   SELECT earlier.provider_id, DATE(earlier.closed_ts) AS day
-  FROM fact_conversations AS later
-  JOIN scope AS t ON {_same("t", "later", *CONVERSATION_KEY)}
-  JOIN fact_conversations AS earlier ON {fcr_repeat_join("earlier", "later")}
-  WHERE earlier.resolved
+  FROM repeats AS later
+  JOIN resolved AS earlier ON earlier.close_day = later.close_day AND {fcr_repeat_join("earlier", "later")}
 ) AS days
 """

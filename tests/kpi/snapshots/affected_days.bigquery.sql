@@ -3,6 +3,58 @@ WITH scope AS (
     provider_id,
     conversation_id
   FROM `my-project`.`analytics`.`touched_conversations`
+), touched AS (
+  SELECT
+    c.provider_id,
+    c.conversation_id,
+    c.customer_id,
+    c.direction,
+    c.conversation_ts,
+    c.closed_ts
+  FROM `my-project`.`analytics`.`fact_conversations` AS c
+  JOIN scope AS t
+    ON t.provider_id = c.provider_id AND t.conversation_id = c.conversation_id
+), repeats AS (
+  SELECT
+    later.provider_id,
+    later.conversation_id,
+    later.customer_id,
+    later.direction,
+    later.conversation_ts,
+    UNIX_DATE(DATE(later.conversation_ts)) - back.days AS close_day
+  FROM touched AS later
+  CROSS JOIN (
+    SELECT
+      0 AS days
+    UNION ALL
+    SELECT
+      1 AS days
+    UNION ALL
+    SELECT
+      2 AS days
+    UNION ALL
+    SELECT
+      3 AS days
+  ) AS back
+  WHERE
+    later.direction = 'inbound' AND NOT later.customer_id IS NULL
+), customers AS (
+  SELECT DISTINCT
+    provider_id,
+    customer_id
+  FROM repeats
+), resolved AS (
+  SELECT
+    f.provider_id,
+    f.conversation_id,
+    f.customer_id,
+    f.closed_ts,
+    UNIX_DATE(DATE(f.closed_ts)) AS close_day
+  FROM `my-project`.`analytics`.`fact_conversations` AS f
+  JOIN customers AS k
+    ON f.provider_id = k.provider_id AND f.customer_id = k.customer_id
+  WHERE
+    f.resolved
 )
 SELECT DISTINCT
   provider_id,
@@ -18,27 +70,22 @@ FROM (
     NOT s.close_ts IS NULL
   UNION ALL
   SELECT
-    c.provider_id,
-    DATE(c.closed_ts) AS day
-  FROM `my-project`.`analytics`.`fact_conversations` AS c
-  JOIN scope AS t
-    ON t.provider_id = c.provider_id AND t.conversation_id = c.conversation_id
+    provider_id,
+    DATE(closed_ts) AS day
+  FROM touched
   WHERE
-    NOT c.closed_ts IS NULL
+    NOT closed_ts IS NULL
   UNION ALL
   SELECT
     earlier.provider_id,
     DATE(earlier.closed_ts) AS day
-  FROM `my-project`.`analytics`.`fact_conversations` AS later
-  JOIN scope AS t
-    ON t.provider_id = later.provider_id AND t.conversation_id = later.conversation_id
-  JOIN `my-project`.`analytics`.`fact_conversations` AS earlier
-    ON later.provider_id = earlier.provider_id
+  FROM repeats AS later
+  JOIN resolved AS earlier
+    ON earlier.close_day = later.close_day
+    AND later.provider_id = earlier.provider_id
     AND later.customer_id = earlier.customer_id
     AND later.conversation_id <> earlier.conversation_id
     AND later.direction = 'inbound'
     AND later.conversation_ts > earlier.closed_ts
     AND later.conversation_ts <= TIMESTAMP_ADD(earlier.closed_ts, INTERVAL '72' HOUR)
-  WHERE
-    earlier.resolved
 ) AS days

@@ -1,0 +1,121 @@
+"""The affected-days query equals its definition, computed in plain Python from the fact rows.
+
+The query bounds the first-contact look-ahead by the touched conversations (their customers, then
+one close day at a time); this checks that the bound loses no day and adds none, for any subset of
+conversations touched, on traffic with repeat customers around midnight and across the 72 h edge.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.kpi.facts import FCR_WINDOW_HOURS
+from shared.warehouse.arrow import to_arrow
+from shared.warehouse.tables import FACT_CONVERSATIONS, FACT_SESSIONS
+from tests.kpi.test_oracle import PROPERTY, _warehouse
+from tests.kpi.traffic import raw_traffic
+
+Key = tuple[str, str]
+
+
+def _utc(at: datetime) -> datetime:
+    # The warehouse hands back its session time zone; adding 72 h there would be wall-clock time.
+    return at.astimezone(UTC)
+
+
+def _day(at: datetime) -> date:
+    return _utc(at).date()
+
+
+def expected_days(
+    sessions: list[dict[str, Any]], conversations: list[dict[str, Any]], touched: set[Key]
+) -> set[tuple[str, date]]:
+    """Close days of the touched sessions and conversations, and of every earlier resolved
+    conversation of the same customer that a touched inbound conversation repeats within 72 h."""
+    window = timedelta(hours=FCR_WINDOW_HOURS)
+    days = {
+        (s["provider_id"], _day(s["close_ts"]))
+        for s in sessions
+        if (s["provider_id"], s["conversation_id"]) in touched and s["close_ts"] is not None
+    }
+    later = [c for c in conversations if (c["provider_id"], c["conversation_id"]) in touched]
+    days |= {(c["provider_id"], _day(c["closed_ts"])) for c in later if c["closed_ts"] is not None}
+    for repeat in later:
+        if repeat["direction"] != "inbound" or repeat["customer_id"] is None:
+            continue
+        for earlier in conversations:
+            if (
+                earlier["resolved"]
+                and earlier["provider_id"] == repeat["provider_id"]
+                and earlier["customer_id"] == repeat["customer_id"]
+                and earlier["conversation_id"] != repeat["conversation_id"]
+                and _utc(earlier["closed_ts"])
+                < _utc(repeat["conversation_ts"])
+                <= _utc(earlier["closed_ts"]) + window
+            ):
+                days.add((earlier["provider_id"], _day(earlier["closed_ts"])))
+    return days
+
+
+@PROPERTY
+@given(raw=raw_traffic(), data=st.data())
+def test_affected_days_equal_their_definition(
+    raw: dict[str, list[dict[str, Any]]], data: st.DataObject
+) -> None:
+    warehouse = _warehouse()
+    everything = warehouse.load(raw)
+    warehouse.aggregate(everything)
+    touched = {key for key in sorted(everything) if data.draw(st.booleans())}
+    warehouse.con.execute("DELETE FROM touched_conversations")
+    for provider_id, conversation_id in sorted(touched):
+        warehouse.con.execute(
+            "INSERT INTO touched_conversations VALUES (?, ?)", [provider_id, conversation_id]
+        )
+    expected = expected_days(warehouse.facts(FACT_SESSIONS), warehouse.facts(FACT_CONVERSATIONS), touched)
+    assert warehouse._affected() == expected
+
+
+def _fact(conversation_id: str, opened: datetime, closed: datetime | None, resolved: bool) -> dict[str, Any]:
+    return {
+        "provider_id": "p1",
+        "conversation_id": conversation_id,
+        "channel": "voice",
+        "direction": "inbound",
+        "customer_id": "c1",
+        "conversation_ts": opened,
+        "closed_ts": closed,
+        "waiting_since_ts": opened,
+        "incoming": True,
+        "handled": True,
+        "abandoned": False,
+        "transferred": False,
+        "resolved": resolved,
+        **dict.fromkeys(("csat_answers", "csat_top2", "nps_answers", "nps_promoters", "nps_detractors"), 0),
+    }
+
+
+def test_the_look_ahead_reaches_every_day_of_its_window_and_no_further() -> None:
+    """A repeat just after midnight reaches resolved conversations closed on each of the 3 days
+    before (the 72 h edge included) and not one closed a microsecond earlier or after it opened."""
+    repeat_at = datetime(2026, 3, 10, 0, 0, 0, 500, tzinfo=UTC)
+    edge = repeat_at - timedelta(hours=FCR_WINDOW_HOURS)  # 2026-03-07 00:00:00.0005: still inside
+    earlier = {
+        "edge": edge,
+        "too-old": edge - timedelta(microseconds=1),
+        "day-2": repeat_at - timedelta(days=2),
+        "day-1": repeat_at - timedelta(hours=1),
+        "after": repeat_at + timedelta(microseconds=1),
+    }
+    rows = [_fact(name, at - timedelta(minutes=5), at, True) for name, at in earlier.items()]
+    rows.append(_fact("repeat", repeat_at, None, False))
+    warehouse = _warehouse()
+    warehouse.con.register("rows", to_arrow(FACT_CONVERSATIONS, rows))
+    warehouse.con.execute("INSERT INTO fact_conversations BY NAME SELECT * FROM rows")
+    warehouse.con.execute("INSERT INTO touched_conversations VALUES ('p1', 'repeat')")
+    expected = {("p1", _day(earlier[name])) for name in ("edge", "day-2", "day-1")}
+    assert warehouse._affected() == expected
+    assert expected == expected_days([], warehouse.facts(FACT_CONVERSATIONS), {("p1", "repeat")})
