@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test serve aggregate lint format openapi docs bench build deploy infra-gen clean
+.PHONY: run test serve aggregate lint format openapi docs bench reliability build deploy infra-gen clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,11 @@ BENCH_ARGS ?=
 
 bench: $(STAMP) ## benchmarks next to their floors; BENCH_ARGS: --quick, --sizes 1000000,10000000, --markdown BENCHMARKS.md
 	$(BIN)/python -m tools.bench $(BENCH_ARGS)
+
+RELIABILITY_ARGS ?=
+
+reliability: $(STAMP) ## long fault campaigns, soak, fuzz and authorization matrix (~20 min); figures into RELIABILITY.md
+	$(BIN)/python -m tools.reliability --update-doc RELIABILITY.md $(RELIABILITY_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
