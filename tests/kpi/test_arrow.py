@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import duckdb
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.warehouse.arrow import arrow_schema, to_arrow
 from shared.warehouse.tables import KPI_DAILY, RAW_EVENTS
@@ -66,3 +69,69 @@ def test_dates_must_be_dates():
     with pytest.raises(ValueError, match="DATE"):
         to_arrow(KPI_DAILY, [row])
     assert to_arrow(KPI_DAILY, [{**row, "day": date(2026, 3, 2)}]).num_rows == 1
+
+
+def _one_by_one(rows: list[dict]) -> pa.Table:
+    """The conversion value by value, as the bulk path was first written: what it must equal."""
+    arrays = []
+    for column in RAW_EVENTS.columns:
+        values = []
+        for row in rows:
+            value = row.get(column.name)
+            if value is not None and column.type == "JSON" and not isinstance(value, str):
+                value = json.dumps(value, sort_keys=True, separators=(",", ":"))
+            elif value is not None and column.type == "TIMESTAMP":
+                value = value.astimezone(UTC)
+            values.append(value)
+        arrays.append(pa.array(values, type=arrow_schema(RAW_EVENTS).field(column.name).type))
+    return pa.Table.from_arrays(arrays, schema=arrow_schema(RAW_EVENTS))
+
+
+_offsets = st.integers(-(23 * 60 + 59), 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
+_instants = st.datetimes(
+    min_value=datetime(2000, 1, 2), max_value=datetime(2100, 1, 1), timezones=st.just(UTC) | _offsets
+)
+_events = st.fixed_dictionaries(
+    {
+        "provider_id": st.text(min_size=1, max_size=5),
+        "event_id": st.text(min_size=1, max_size=5),
+        "conversation_id": st.text(min_size=1, max_size=5),
+        "session_id": st.text(min_size=1, max_size=5),
+        "name": st.sampled_from(["SessionStarted", "MessageSent"]),
+        "event_ts": _instants,
+        "custom_data": st.dictionaries(st.text(max_size=3), st.integers() | st.text(max_size=3), max_size=3)
+        | st.just('{"raw":"text"}'),
+        "ingested_at": _instants,
+    },
+    optional={"reason": st.none() | st.text(max_size=4), "participant_id": st.none() | st.text(max_size=4)},
+)
+
+
+@given(st.lists(_events, max_size=20))
+def test_column_wise_conversion_equals_the_value_by_value_one(rows):
+    table = to_arrow(RAW_EVENTS, rows)
+    assert table.schema == arrow_schema(RAW_EVENTS)
+    assert table.equals(_one_by_one(rows))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-03-02T09:00:00Z", "aware datetime, got '2026"),
+        (date(2026, 3, 2), "aware datetime, got datetime.date"),
+    ],
+)
+def test_a_timestamp_must_be_an_aware_datetime_in_any_row(value, message):
+    rows = [EVENT, {**EVENT, "event_ts": value}]
+    with pytest.raises(ValueError, match=f"row 1: event_ts needs an {message}"):
+        to_arrow(RAW_EVENTS, rows)
+
+
+def test_the_first_bad_row_is_named():
+    rows = [EVENT, EVENT, {**EVENT, "conversation_id": None}, {**EVENT, "typo": 1}]
+    with pytest.raises(ValueError, match="row 3: unknown columns \\['typo'\\]"):
+        to_arrow(RAW_EVENTS, rows)
+    with pytest.raises(ValueError, match="row 2: conversation_id is required"):
+        to_arrow(RAW_EVENTS, rows[:3])
+    with pytest.raises(ValueError, match="row 1: day needs a date, got 'x'"):
+        to_arrow(KPI_DAILY, [{"day": date(2026, 3, 2)}, {"day": "x"}])
