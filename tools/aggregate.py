@@ -1,7 +1,11 @@
-"""``make aggregate``: one aggregation run on the configured store and warehouse, report printed.
+"""``make aggregate``: aggregation runs on the configured store and warehouse until caught up.
 
-``python -m tools.aggregate [--day YYYY-MM-DD ...]`` restates the given UTC days on top of what is new.
-Exit status: 0 done, 2 another run holds the lease (nothing done), 3 the warehouse or store failed.
+``python -m tools.aggregate [--day YYYY-MM-DD ...] [--once]`` restates the given UTC days on top of
+what is new. A run reads at most ``ANALYTICS_AGGREGATE_MAX_RECORDS`` store records and says ``more``
+when it stopped there; runs follow one another until one does not (``--once``: a single run). One
+report is printed: the last run's, with what every run read, staged, touched and wrote added up.
+Exit status: 0 done, 2 another run holds the lease (nothing done), 3 the warehouse or store failed
+(the runs before the failing one stay committed).
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ import argparse
 import json
 import sys
 from datetime import UTC, date, datetime
+from typing import Any
 
-from shared.aggregate.run import LeaseLost, run_aggregation
+from shared.aggregate.run import LeaseLost, RunReport, run_aggregation
 from shared.config import settings
 from shared.store import open_store
 from shared.store.errors import StoreUnavailable
@@ -24,22 +29,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--day", action="append", type=date.fromisoformat, default=[], help="UTC day to restate"
     )
+    parser.add_argument("--once", action="store_true", help="one run, even if it leaves more to read")
     args = parser.parse_args(argv)
     cfg = settings()
     store = open_store(cfg.store_url)
+    reports: list[RunReport] = []
     try:
         warehouse = open_warehouse(cfg.warehouse_url)
         try:
-            report = run_aggregation(store, warehouse, datetime.now(UTC), args.day)
+            while True:
+                # Restated days once; the runs after it only catch up.
+                days = args.day if not reports else []
+                reports.append(run_aggregation(store, warehouse, datetime.now(UTC), days))
+                # ``busy``: another run holds the lease and carries on from where this one stopped.
+                if args.once or reports[-1].status != "ok" or not reports[-1].more:
+                    break
         finally:
             warehouse.close()
     except (WarehouseError, StoreUnavailable, LeaseLost) as exc:
-        print(f"aggregation failed, nothing committed: {exc}", file=sys.stderr)
+        committed = f"{len(reports)} run(s) committed before it" if reports else "nothing committed"
+        print(f"aggregation failed, {committed}: {exc}", file=sys.stderr)
         return 3
     finally:
         store.close()
-    print(json.dumps(report.wire().model_dump(), indent=2))
-    return 2 if report.status == "busy" else 0
+    print(json.dumps(summary(reports), indent=2))
+    return 2 if reports[0].status == "busy" else 0
+
+
+def summary(reports: list[RunReport]) -> dict[str, Any]:
+    """The last report's body with the counts of every run added up (``runs``: how many ran)."""
+    ran = [r for r in reports if r.status == "ok"] or reports
+    body = ran[-1].wire().model_dump()
+    body["read"] = {name: sum(r.read.get(name, 0) for r in ran) for name in ran[-1].read}
+    for key, attribute in (
+        ("stagedRows", "staged_rows"),
+        ("conversationsTouched", "conversations_touched"),
+        ("providerDays", "provider_days"),
+        ("kpiRowsWritten", "kpi_rows_written"),
+    ):
+        body[key] = sum(getattr(r, attribute) for r in ran)
+    body["days"] = sorted({d for r in ran for d in r.days})
+    body["daysRestated"] = ran[0].days_restated
+    body["durationMs"] = sum(r.duration_ms for r in reports)
+    body["runs"] = len(ran)
+    return body
 
 
 if __name__ == "__main__":

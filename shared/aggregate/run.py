@@ -64,6 +64,7 @@ class RunReport:
     days_restated: list[str] = field(default_factory=list)
     kpi_rows_written: int = 0
     watermark: str | None = None
+    more: bool = False
     erasures_applied: int = 0
     events_purged: int = 0
     duration_ms: int = 0
@@ -85,6 +86,7 @@ class RunReport:
             daysRestated=self.days_restated,
             kpiRowsWritten=self.kpi_rows_written,
             watermark=self.watermark,
+            more=self.more,
             durationMs=self.duration_ms,
         )
 
@@ -160,11 +162,26 @@ def _run(
     marks = {c.name: store.get_watermark(c.watermark) for c in COLLECTIONS}
     until = now - timedelta(seconds=config.lag_seconds)
     warehouse.ensure_schema()
+    # Where each watermark moves after the commit: ``until``, or where a bounded read stopped.
+    reached: dict[str, datetime | None] = {}
+    budget = config.max_records
     for collection in COLLECTIONS:
         since = marks[collection.name].value
-        report.read[collection.name] = extract(
-            store, warehouse, collection, since, until, config.page_size, lease.renew, pseudonyms=pseudonyms
+        done = extract(
+            store,
+            warehouse,
+            collection,
+            since,
+            until,
+            config.page_size,
+            lease.renew,
+            pseudonyms=pseudonyms,
+            limit=budget,
         )
+        report.read[collection.name] = done.read
+        reached[collection.name] = until if done.complete else done.reached
+        report.more = report.more or not done.complete
+        budget -= done.read
     erasures = store.pending_erasures(until, MAX_ERASURES_PER_RUN)
     if erasures:
         warehouse.load_staging(ERASURE_STAGING, to_arrow(ERASURE_STAGING, erasure_rows(erasures, now)))
@@ -192,15 +209,26 @@ def _run(
     report.days_restated = [d.isoformat() for d in restated]
     hook("committed")
     for collection in COLLECTIONS:
-        mark = marks[collection.name]
+        mark, value = marks[collection.name], reached[collection.name]
         # Never backwards: a run with an older clock than the last one reads nothing new.
-        if mark.value is None or until > mark.value:
-            store.set_watermark(Watermark(collection.watermark, until, {"run_id": report.run_id}))
+        if value is not None and (mark.value is None or value > mark.value):
+            store.set_watermark(Watermark(collection.watermark, value, {"run_id": report.run_id}))
     # After the commit, like the watermark: a crash before this re-applies them (idempotently).
     store.mark_erasures_applied(erasures, now)
     report.erasures_applied = len(erasures)
     # Raw events past their retention leave the store once the warehouse has them (docs/privacy.md).
-    events_read_until = max(m for m in (until, marks["events"].value) if m is not None)
-    expired = now - timedelta(days=settings().event_retention_days)
-    report.events_purged = store.purge_events(min(expired, events_read_until), PURGE_PER_RUN)
-    report.watermark = to_iso(max([until, *(m.value for m in marks.values() if m.value is not None)]))
+    # (Only what some run has read: a bounded run may not have reached the events yet.)
+    events_read = [m for m in (reached["events"], marks["events"].value) if m is not None]
+    if events_read:
+        expired = now - timedelta(days=settings().event_retention_days)
+        report.events_purged = store.purge_events(min(expired, max(events_read)), PURGE_PER_RUN)
+    if report.more:
+        # A bounded run: everything up to the least advanced collection is in the warehouse.
+        kept = [
+            max(v for v in (reached[c.name], marks[c.name].value) if v is not None)
+            for c in COLLECTIONS
+            if reached[c.name] is not None or marks[c.name].value is not None
+        ]
+        report.watermark = to_iso(min(kept)) if len(kept) == len(COLLECTIONS) else None
+    else:
+        report.watermark = to_iso(max([until, *(m.value for m in marks.values() if m.value is not None)]))

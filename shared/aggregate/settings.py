@@ -6,6 +6,9 @@
 - ``ANALYTICS_AGGREGATE_PAGE_SIZE`` (default 1000): records per store page, hence the memory a run needs.
 - ``ANALYTICS_AGGREGATE_LEASE_SECONDS`` (default 900): how long a run's lease lasts without renewal;
   longer than the function timeout, so a crashed run's lease expires before the next-but-one tick.
+- ``ANALYTICS_AGGREGATE_MAX_RECORDS`` (default 500000): store records one run reads at most (a
+  little more: it stops at a page boundary, then reads the rest of the last store timestamp), so a
+  backlog bigger than one run's timeout is caught up by several runs, each committing what it read.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class AggregateSettings:
     lag_seconds: float = 5.0
     page_size: int = 1000
     lease_seconds: float = 900.0
+    max_records: int = 500_000
 
     def __post_init__(self) -> None:
         if self.lag_seconds < 0:
@@ -27,6 +31,8 @@ class AggregateSettings:
             raise ValueError("the aggregation page size must be in 1..100000")
         if self.lease_seconds <= 0:
             raise ValueError("the aggregation lease must last a positive number of seconds")
+        if self.max_records < 1:
+            raise ValueError("an aggregation run must be allowed to read at least one record")
 
 
 def _number(name: str, default: float) -> float:
@@ -40,4 +46,5 @@ def aggregate_settings() -> AggregateSettings:
         lag_seconds=_number("ANALYTICS_AGGREGATE_LAG_SECONDS", defaults.lag_seconds),
         page_size=int(_number("ANALYTICS_AGGREGATE_PAGE_SIZE", defaults.page_size)),
         lease_seconds=_number("ANALYTICS_AGGREGATE_LEASE_SECONDS", defaults.lease_seconds),
+        max_records=int(_number("ANALYTICS_AGGREGATE_MAX_RECORDS", defaults.max_records)),
     )

@@ -69,4 +69,8 @@ class AggregateReport(BaseModel):
     daysRestated: list[str] = Field(description="days asked for in the request")
     kpiRowsWritten: int
     watermark: str | None = Field(description="everything stamped up to here is in the warehouse")
+    more: bool = Field(
+        default=False,
+        description="the run stopped at ANALYTICS_AGGREGATE_MAX_RECORDS with more to read: run again",
+    )
     durationMs: int

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from shared.aggregate.run import Step, run_aggregation
-from shared.aggregate.settings import AggregateSettings
+from shared.aggregate.settings import AggregateSettings, aggregate_settings
 from shared.privacy.pseudonym import Pseudonymizer
 from shared.store.sqlite import SqliteStore
 from shared.warehouse.duckdb import DuckDbWarehouse
@@ -37,32 +37,44 @@ FLOOR_SQL = (
 
 
 def run(store_path: str, warehouse_path: str) -> dict[str, object]:
+    # A backlog past ANALYTICS_AGGREGATE_MAX_RECORDS takes several runs, one after the other, as
+    # ``make aggregate`` runs them: the phases are added up over the runs.
+    phases = {"extract_s": 0.0, "transaction_s": 0.0}
     marks: dict[str, float] = {}
     started = time.perf_counter()
 
     def hook(step: Step) -> None:
-        marks[step] = time.perf_counter() - started
+        marks[step] = time.perf_counter()
 
     store = SqliteStore(store_path)
     warehouse = DuckDbWarehouse(warehouse_path)
+    reports = []
     try:
-        report = run_aggregation(
-            store,
-            warehouse,
-            datetime.now(UTC),
-            config=AggregateSettings(lag_seconds=0),
-            hook=hook,
-            pseudonyms=BENCH_PSEUDONYMS,
-        )
+        while not reports or reports[-1].more:
+            run_started = time.perf_counter()
+            reports.append(
+                run_aggregation(
+                    store,
+                    warehouse,
+                    datetime.now(UTC),
+                    config=AggregateSettings(lag_seconds=0, max_records=aggregate_settings().max_records),
+                    hook=hook,
+                    pseudonyms=BENCH_PSEUDONYMS,
+                )
+            )
+            phases["extract_s"] += marks["extracted"] - run_started
+            phases["transaction_s"] += marks["committed"] - marks["staged"]
     finally:
         warehouse.close()
         store.close()
     total = time.perf_counter() - started
+    report = reports[-1].as_dict()
+    report["kpi_rows_written"] = sum(r.kpi_rows_written for r in reports)
     return {
         "total_s": total,
-        "extract_s": marks["extracted"],
-        "transaction_s": marks["committed"] - marks["staged"],
-        "report": report.as_dict(),
+        **phases,
+        "runs": len(reports),
+        "report": report,
         # Linux reports ru_maxrss in KiB.
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
