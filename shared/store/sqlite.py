@@ -509,7 +509,7 @@ class SqliteStore:
                         to_iso(e.event_ts),
                         e.response_action,
                         e.additional_data,
-                        _ENCODER.encode(e.custom_data),
+                        "{}" if e.custom_data == {} else _ENCODER.encode(e.custom_data),
                         e.schema,
                         ingested,
                         shard_of(doc_id),
