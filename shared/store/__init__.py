@@ -21,8 +21,25 @@ def _sqlite_options(query: str) -> dict[str, int]:
     return options
 
 
+def _firestore_options(query: str) -> dict[str, float]:
+    """``deadline_s`` from ``firestore://PROJECT[/DATABASE]?deadline_s=S``: how long a call may retry
+    before the request is answered 503 (default 10 s; keep it well under the function's timeout)."""
+    options: dict[str, float] = {}
+    for name, values in parse_qs(query, keep_blank_values=True, strict_parsing=bool(query)).items():
+        try:
+            value = float(values[0]) if name == "deadline_s" and len(values) == 1 else 0.0
+        except ValueError:
+            value = 0.0
+        if not 0 < value <= 300:
+            raise ValueError(
+                f"unsupported Firestore URL option {name}={values!r}: use deadline_s=<0..300 seconds>"
+            )
+        options[name] = value
+    return options
+
+
 def open_store(url: str) -> Store:
-    """A store for ``sqlite:///path[?busy_timeout_ms=N]`` or ``firestore://PROJECT[/DATABASE]``."""
+    """A store for ``sqlite:///path[?busy_timeout_ms=N]`` or ``firestore://PROJECT[/DATABASE][?deadline_s=S]``."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         from shared.store.sqlite import SqliteStore
@@ -34,7 +51,7 @@ def open_store(url: str) -> Store:
         from shared.store.firestore import FirestoreStore
 
         database = parsed.path.strip("/") or "(default)"
-        return FirestoreStore(project=parsed.netloc, database=database)
+        return FirestoreStore(project=parsed.netloc, database=database, **_firestore_options(parsed.query))
     raise ValueError(f"unsupported store URL {url!r}: use sqlite:///PATH or firestore://PROJECT[/DATABASE]")
 
 

@@ -50,6 +50,26 @@ def test_store_url_options_are_checked(locked_world):
             store_for(f"sqlite:///{locked_world.path}?{query}")
 
 
+def test_firestore_url_options_are_checked():
+    """``deadline_s`` bounds a Firestore call, retries included; anything else fails loudly."""
+    from shared.store import open_store
+
+    store = open_store("firestore://demo-project/analytics?deadline_s=2.5")
+    try:
+        assert store._rpc["timeout"] == 2.5 and store._rpc["retry"].timeout == 2.5
+    finally:
+        store.close()
+    for query in (
+        "timeout=5",
+        "deadline_s=soon",
+        "deadline_s=0",
+        "deadline_s=1&deadline_s=2",
+        "deadline_s=900",
+    ):
+        with pytest.raises(ValueError, match="deadline_s"):
+            open_store(f"firestore://demo-project?{query}")
+
+
 def test_locked_store_answers_503_with_retry_after_and_stores_nothing(locked_world, acme):
     body = batch(event(eventId="e-1"), event("NoSuchEvent", eventId="e-2"))
     with write_lock(locked_world.path):

@@ -28,9 +28,9 @@ def test_sqlite_locked_by_another_process(tmp_path):
 @pytest.mark.slow
 @pytest.mark.emulator
 def test_firestore_stopped_and_restarted_mid_load(tmp_path, firestore_emulator):
-    # Longer than the adapter's 10 s deadline with the restart: calls meanwhile must end in 503.
+    # The store deadline (3 s) is well under the outage (6 s): calls meanwhile must end in 503.
     result = firestore_outage.run(
-        tmp_path, firestore_emulator, outages=1, before_s=2.0, outage_s=6.0, after_s=1.0
+        tmp_path, firestore_emulator, outages=1, before_s=2.0, outage_s=6.0, after_s=1.0, store_deadline_s=3.0
     )
     assert result.outages == 1
     assert set(result.answers.statuses) <= ALLOWED, result.answers.statuses

@@ -92,8 +92,12 @@ def run(
     units_per_s: float = 8.0,
     workers: int = 3,
     seed: int = 29,
+    store_deadline_s: float | None = None,
 ) -> OutageResult:
-    """Run on ``emulator`` (it is reset first and left running) or on one started for the campaign."""
+    """Run on ``emulator`` (it is reset first and left running) or on one started for the campaign.
+
+    ``store_deadline_s`` shortens how long the ingest process retries a dead store before it answers
+    503 (the adapter's default is 10 s), so a short outage is still seen by clients as 503s."""
     own = emulator is None
     emulator = emulator or FirestoreEmulator(project="demo-reliability")
     if own:
@@ -102,7 +106,16 @@ def run(
         emulator.reset()
         with environment(emulator.environment()):
             return _campaign(
-                data_dir, emulator, outages, before_s, outage_s, after_s, units_per_s, workers, seed
+                data_dir,
+                emulator,
+                outages,
+                before_s,
+                outage_s,
+                after_s,
+                units_per_s,
+                workers,
+                seed,
+                store_deadline_s,
             )
     finally:
         if own:
@@ -121,9 +134,12 @@ def _campaign(
     units_per_s: float,
     workers: int,
     seed: int,
+    store_deadline_s: float | None,
 ) -> OutageResult:
     result = OutageResult(outage_s=outage_s)
     url = f"firestore://{emulator.project}"
+    if store_deadline_s is not None:
+        url += f"?deadline_s={store_deadline_s:g}"
     data_dir.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     failure: list[BaseException] = []
