@@ -147,6 +147,22 @@ class FirestoreEmulator:
         return {"FIRESTORE_EMULATOR_HOST": self.host, "GOOGLE_CLOUD_PROJECT": self.project}
 
 
+@contextlib.contextmanager
+def environment_set(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` for the block (clients and child processes read the emulator's
+    address from there), then the environment as it was."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def firestore_emulator() -> Iterator[FirestoreEmulator]:
     """A running emulator for the session, with ``FIRESTORE_EMULATOR_HOST`` set while it lives."""
@@ -155,14 +171,8 @@ def firestore_emulator() -> Iterator[FirestoreEmulator]:
         pytest.skip(f"Firestore emulator tests need {' and '.join(missing)} on PATH")
     emulator = FirestoreEmulator()
     emulator.start()
-    saved = {key: os.environ.get(key) for key in emulator.environment()}
-    os.environ.update(emulator.environment())
     try:
-        yield emulator
+        with environment_set(emulator.environment()):
+            yield emulator
     finally:
         emulator.close()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

@@ -8,7 +8,6 @@ adapter, in the same run, are shown beside them as the reference.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -78,30 +77,24 @@ def _renamed(event: Event, prefix: str) -> Event:
 
 @contextmanager
 def _emulator() -> Iterator[Store | None]:
-    from tests.support.firestore_emulator import FirestoreEmulator, missing_tools
+    from tests.support.firestore_emulator import FirestoreEmulator, environment_set, missing_tools
 
     if missing_tools():
         yield None
         return
     emulator = FirestoreEmulator()
     emulator.start()
-    saved = {k: os.environ.get(k) for k in emulator.environment()}
-    os.environ.update(emulator.environment())
     try:
-        from shared.store.firestore import FirestoreStore
+        with environment_set(emulator.environment()):
+            from shared.store.firestore import FirestoreStore
 
-        store = FirestoreStore(project=emulator.project, database="(default)")
-        try:
-            yield store
-        finally:
-            store.close()
+            store = FirestoreStore(project=emulator.project, database="(default)")
+            try:
+                yield store
+            finally:
+                store.close()
     finally:
         emulator.close()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def measure(count: int, repetitions: int) -> tuple[StoreFigures | None, StoreFigures]:

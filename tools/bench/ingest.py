@@ -52,7 +52,7 @@ class IngestPlan:
 
     @classmethod
     def full(cls) -> IngestPlan:
-        return cls({1: 3000, 100: 500, 500: 120}, {1: 300, 100: 50, 500: 20}, 5, 4)
+        return cls({1: 3000, 100: 500, 500: 120}, {1: 300, 100: 50, 500: 20}, 3, 4)
 
     @classmethod
     def quick(cls) -> IngestPlan:

@@ -205,6 +205,24 @@ def differences(got: Contents, want: Contents) -> dict[str, dict[str, int]]:
     return out
 
 
+@dataclass
+class ComparedWithCleanRun:
+    """What every aggregation campaign ends with: its warehouse against one clean run's."""
+
+    rows_compared: dict[str, int] = field(default_factory=dict)
+    differences: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def equal(self) -> bool:
+        return not self.differences
+
+    def compare(self, world: World, got: Contents, work_dir: Path) -> None:
+        """Fill in the comparison of ``got`` with a clean run over a copy of ``world``'s store."""
+        want = clean_reference(world, work_dir)
+        self.rows_compared = {name: len(rows) for name, rows in want.items()}
+        self.differences = differences(got, want)
+
+
 def chunks(traffic: Traffic, n: int) -> list[Traffic]:
     """The day's requests in ``n`` consecutive slices (the order a provider sends them in)."""
     size = max(1, -(-len(traffic.requests) // n))

@@ -14,18 +14,17 @@ from tools.reliability.aggregation import (
     EXIT_BUSY,
     EXIT_OK,
     CampaignFailed,
+    ComparedWithCleanRun,
     World,
     chunks,
-    clean_reference,
     contents,
-    differences,
     finish,
 )
 from tools.traffic import generate_day
 
 
 @dataclass
-class KillResult:
+class KillResult(ComparedWithCleanRun):
     kills: int = 0
     finished_before_kill: int = 0
     kill_times_s: list[float] = field(default_factory=list)
@@ -34,12 +33,6 @@ class KillResult:
     runs_completed: int = 0
     calibrated_run_s: float = 0.0
     requests_sent: int = 0
-    rows_compared: dict[str, int] = field(default_factory=dict)
-    differences: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    @property
-    def equal(self) -> bool:
-        return not self.differences
 
     def as_dict(self) -> dict[str, Any]:
         times = sorted(self.kill_times_s)
@@ -108,7 +101,5 @@ def kill_campaign(
         final = world.aggregate_until_done()
         result.busy_answers = final.busy_before
         got = contents(world.warehouse_url)
-    want = clean_reference(world, data_dir / "reference")
-    result.rows_compared = {name: len(rows) for name, rows in want.items()}
-    result.differences = differences(got, want)
+    result.compare(world, got, data_dir / "reference")
     return result

@@ -15,27 +15,20 @@ from tools.reliability.aggregation import (
     EXIT_FAILED,
     EXIT_OK,
     CampaignFailed,
+    ComparedWithCleanRun,
     Run,
     World,
     chunks,
-    clean_reference,
     contents,
-    differences,
     finish,
 )
 from tools.traffic import generate_day
 
 
 @dataclass
-class ConcurrentResult:
+class ConcurrentResult(ComparedWithCleanRun):
     rounds: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
-    rows_compared: dict[str, int] = field(default_factory=dict)
-    differences: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    @property
-    def equal(self) -> bool:
-        return not self.differences
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -107,7 +100,5 @@ def concurrent_campaign(
                     f"round {n}: {readers} of two concurrent runs read the new records: {ended}"
                 )
         got = contents(world.warehouse_url)
-    want = clean_reference(world, data_dir / "reference")
-    result.rows_compared = {name: len(rows) for name, rows in want.items()}
-    result.differences = differences(got, want)
+    result.compare(world, got, data_dir / "reference")
     return result

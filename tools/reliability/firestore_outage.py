@@ -19,18 +19,16 @@ gRPC reconnects with a backoff of a few seconds, so the first 2xx comes a little
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.support.firestore_emulator import FirestoreEmulator
+from tests.support.firestore_emulator import FirestoreEmulator, environment_set
 from tools.reliability.client import Answers, RetryingClient
 from tools.reliability.load import Ledger, Plan, check_store, drive, register_provider
 from tools.reliability.stack import ingest_stack
@@ -66,21 +64,6 @@ class OutageResult:
         }
 
 
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """``values`` in ``os.environ`` for the block: the stack's processes and our store client read them."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def run(
     data_dir: Path,
     emulator: FirestoreEmulator | None = None,
@@ -104,7 +87,7 @@ def run(
         emulator.start()
     try:
         emulator.reset()
-        with environment(emulator.environment()):
+        with environment_set(emulator.environment()):
             return _campaign(
                 data_dir,
                 emulator,

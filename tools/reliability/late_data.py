@@ -10,17 +10,16 @@ from typing import Any
 from shared.warehouse import open_warehouse
 from tools.reliability.aggregation import (
     CampaignFailed,
+    ComparedWithCleanRun,
     World,
-    clean_reference,
     contents,
-    differences,
 )
 from tools.reliability.client import Answers, RetryingClient
 from tools.reliability.load import call_closed_at, handled_call
 
 
 @dataclass
-class LateResult:
+class LateResult(ComparedWithCleanRun):
     base_days: list[str] = field(default_factory=list)
     late_sends: dict[str, int] = field(default_factory=dict)
     rejected_for_skew: int = 0
@@ -28,12 +27,6 @@ class LateResult:
     expected_days: list[str] = field(default_factory=list)
     restated_days: list[str] = field(default_factory=list)
     untouched_rows_rewritten: int = 0
-    rows_compared: dict[str, int] = field(default_factory=dict)
-    differences: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    @property
-    def equal(self) -> bool:
-        return not self.differences
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -151,9 +144,7 @@ def late_campaign(data_dir: Path, *, calls_per_day: int = 4, days: int = 5) -> L
     kept = {r for r in before if r[0].isoformat() not in result.expected_days}
     now_other = {r for r in after if r[0].isoformat() not in result.expected_days}
     result.untouched_rows_rewritten = len(kept ^ now_other)
-    want = clean_reference(world, data_dir / "reference")
-    result.rows_compared = {name: len(rows) for name, rows in want.items()}
-    result.differences = differences(got, want)
+    result.compare(world, got, data_dir / "reference")
     return result
 
 
