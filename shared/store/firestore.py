@@ -291,35 +291,60 @@ class FirestoreStore:
         return Page(items, encode_cursor(to_iso(last.at), last.audit_id) if last else None)
 
     def add_api_key(self, key: ApiKey, expire_others_at: datetime | None) -> None:
-        provider_ref = self._provider_ref(key.provider_id)
-        key_ref = self._key_ref(key.key_id)
+        self._add_credential(
+            "api_keys",
+            key.provider_id,
+            self._key_ref(key.key_id),
+            _key_doc(key),
+            same_as_earlier_attempt=("secret_hash", key.secret_hash),
+            changed_field="keys_changed_at",
+            changed_at=key.created_at,
+            expire_others_at=expire_others_at,
+        )
+
+    def _add_credential(
+        self,
+        collection: str,
+        provider_id: str,
+        ref: firestore.DocumentReference,
+        doc: Doc,
+        *,
+        same_as_earlier_attempt: tuple[str, Any],
+        changed_field: str,
+        changed_at: datetime,
+        expire_others_at: datetime | None,
+        also_create: tuple[tuple[firestore.DocumentReference, Doc], ...] = (),
+    ) -> None:
+        """A new API key or signing secret, optionally cutting the provider's others short, in one
+        batch. Touching the provider serialises concurrent rotations: the loser re-reads the others."""
+        provider_ref = self._provider_ref(provider_id)
         limit = utc(expire_others_at) if expire_others_at is not None else None
+        field, value = same_as_earlier_attempt
 
         def attempt() -> None:
-            provider, mine = self._client.get_all([provider_ref, key_ref], **self._rpc)
-            if mine.reference.path != key_ref.path:
+            provider, mine = self._client.get_all([provider_ref, ref], **self._rpc)
+            if mine.reference.path != ref.path:
                 provider, mine = mine, provider
-            if mine.exists and mine.get("secret_hash") == key.secret_hash:
+            if mine.exists and mine.get(field) == value:
                 return  # stored by an earlier attempt whose answer was lost
             batch = self._client.batch()
             if provider.exists:
-                # Touching the provider serialises concurrent rotations: the loser re-reads the keys.
                 batch.update(
-                    provider_ref,
-                    {"keys_changed_at": utc(key.created_at)},
-                    option=self._precondition(provider),
+                    provider_ref, {changed_field: utc(changed_at)}, option=self._precondition(provider)
                 )
             if limit is not None:
                 others = (
-                    self._client.collection("api_keys")
-                    .where(filter=FieldFilter("provider_id", "==", key.provider_id))
+                    self._client.collection(collection)
+                    .where(filter=FieldFilter("provider_id", "==", provider_id))
                     .get(**self._rpc)
                 )
                 for other in others:
                     expires = _dt(other.get("expires_at"))
                     if expires is None or expires > limit:
                         batch.update(other.reference, {"expires_at": limit}, option=self._precondition(other))
-            batch.create(key_ref, _key_doc(key))
+            batch.create(ref, doc)
+            for extra_ref, extra_doc in also_create:
+                batch.create(extra_ref, extra_doc)
             with self._write_conflicts():
                 batch.commit(**self._rpc)
 
@@ -346,35 +371,17 @@ class FirestoreStore:
     def add_signing_secret(
         self, secret: SigningSecret, expire_others_at: datetime | None, audit: AuditEntry
     ) -> None:
-        provider_ref = self._provider_ref(secret.provider_id)
-        secret_ref = self._signing_ref(secret.provider_id, secret.secret_id)
-        limit = utc(expire_others_at) if expire_others_at is not None else None
-
-        def attempt() -> None:
-            provider, mine = self._client.get_all([provider_ref, secret_ref], **self._rpc)
-            if mine.reference.path != secret_ref.path:
-                provider, mine = mine, provider
-            if mine.exists and mine.get("sealed") == secret.sealed:
-                return  # stored by an earlier attempt whose answer was lost
-            batch = self._client.batch()
-            if provider.exists:
-                # As for API keys: touching the provider serialises concurrent rotations.
-                batch.update(
-                    provider_ref,
-                    {"signing_secrets_changed_at": utc(secret.created_at)},
-                    option=self._precondition(provider),
-                )
-            if limit is not None:
-                for other in self._signing_docs(secret.provider_id):
-                    expires = _dt(other.get("expires_at"))
-                    if expires is None or expires > limit:
-                        batch.update(other.reference, {"expires_at": limit}, option=self._precondition(other))
-            batch.create(secret_ref, _signing_doc(secret))
-            batch.create(self._audit_ref(audit), _audit_doc(audit))
-            with self._write_conflicts():
-                batch.commit(**self._rpc)
-
-        self._optimistic(attempt)
+        self._add_credential(
+            "signing_secrets",
+            secret.provider_id,
+            self._signing_ref(secret.provider_id, secret.secret_id),
+            _signing_doc(secret),
+            same_as_earlier_attempt=("sealed", secret.sealed),
+            changed_field="signing_secrets_changed_at",
+            changed_at=secret.created_at,
+            expire_others_at=expire_others_at,
+            also_create=((self._audit_ref(audit), _audit_doc(audit)),),
+        )
 
     def _signing_docs(self, provider_id: str) -> list[Any]:
         query = self._client.collection("signing_secrets").where(

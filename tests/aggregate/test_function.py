@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -137,8 +138,6 @@ def test_a_store_outage_is_503_with_retry_after(client, admin, env, monkeypatch)
 
 def test_each_run_logs_its_report_as_one_json_line(acme, client, admin, capsys):
     """What an operator reads in Cloud Logging: one structured entry per run, with who asked."""
-    import json
-
     acme.handled_call("c-1", DAY_1)
     resp = client.post("/", headers={**admin, "X-Analytics-Actor": "dana"})
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
