@@ -1,43 +1,52 @@
-"""The run's ONE warehouse transaction, built from what was staged.
+"""The run's ONE warehouse transaction, built from what was staged and the KPI families.
 
 In order, all or nothing:
 
 1. raw tables from staging: the latest version of each key wins (conversations replace their
    sessions and participants); events are create-only; failed events and activities are upserted;
-2. ``touched_conversations``: conversations staged now, conversations of events staged now and, when
-   days are restated, every conversation with a start, close or event on those days;
-3. ``affected_days_before``: the (provider, day) pairs the touched conversations' facts count on now;
-4. fact rows of the touched conversations replaced (sessions first: conversations read them);
-5. ``affected_days``: the days before ∪ the days after ∪ restated days for every provider;
-6. ``kpi_daily`` rows of exactly those (provider, day) pairs replaced by a fresh computation.
+2. the scopes (``shared.kpi.families.scopes``): root scopes from the staged rows (and, when days are
+   restated, everything on those days), then the scopes derived from them and from the facts as they were;
+3. per family, in dependency order: its in-scope fact rows as they were, replaced by the fact SQL,
+   and the rows that differ before and after (``changed_<fact>``);
+4. ``affected_days``: the days of the changed rows ∪ each family's extra days ∪ restated and erased days;
+5. ``kpi_daily`` rows (and each family's other rolled-up tables) of exactly those (provider, day)
+   pairs replaced by a fresh computation.
 
-Every step replaces state by key instead of adding increments, so applying the same input twice
-gives the same tables: together with a watermark that only moves after the commit, at-least-once
-reading becomes exactly-once results. The KPI and fact SQL comes from ``shared.kpi.sql``.
+Nothing here names a family: adding one to ``shared.kpi.families`` is enough. Every step replaces state
+by key instead of adding increments, so applying the same input twice gives the same tables: together
+with a watermark that only moves after the commit, at-least-once reading becomes exactly-once results.
+The KPI and fact SQL comes from ``shared.kpi.sql``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import fields, replace
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from shared.aggregate.rows import VERSION
+from shared.kpi.catalog import CATALOG
+from shared.kpi.dialects import render
+from shared.kpi.families import ordered, scopes
+from shared.kpi.model import Family, Scope
 from shared.kpi.sql import (
     TableNames,
-    affected_days_query,
-    fact_conversation_query,
-    fact_session_query,
+    before_table,
+    changed_query,
+    days_query,
+    extra_days_query,
+    fact_query,
+    in_scope_query,
     kpi_query,
+    output_query,
+    scope_query,
 )
 from shared.privacy.warehouse import erasure_days_sql, erasure_statements, retention_statements
 from shared.warehouse.ddl import declared_tables
 from shared.warehouse.port import ReplaceScope, Transaction, Warehouse
 from shared.warehouse.tables import (
     CUSTOMER_ERASURES,
-    FACT_CONVERSATIONS,
-    FACT_SESSIONS,
     KPI_DAILY,
+    PROVIDER_SETTINGS,
     RAW_ACTIVITIES,
     RAW_CONVERSATIONS,
     RAW_EVENTS,
@@ -47,24 +56,17 @@ from shared.warehouse.tables import (
     Table,
 )
 
-TOUCHED = "touched_conversations"
 AFFECTED = "affected_days"
-AFFECTED_BEFORE = "affected_days_before"
+RESTATED = "restated_days"
 KPI_NEW = "kpi_new"
 PRUNE_DAYS = "affected_day_list"  # BigQuery script variable: the partitions kpi_daily's MERGE may touch
 CONVERSATION_KEY = ("provider_id", "conversation_id")
+DAY_KEY = ("provider_id", "day")
 
 
 def table_names(warehouse: Warehouse) -> TableNames:
     """The KPI SQL's table names in this warehouse; the run's temporary tables stay unqualified."""
-    declared = {t.name for t in declared_tables()}
-    names = TableNames()
-    changes = {
-        f.name: warehouse.table_id(getattr(names, f.name))
-        for f in fields(names)
-        if getattr(names, f.name) in declared
-    }
-    return replace(names, **changes, touched=TOUCHED, affected=AFFECTED)
+    return TableNames(tuple((t.name, warehouse.table_id(t.name)) for t in declared_tables()))
 
 
 def _utc_day(warehouse: Warehouse, column: str) -> str:
@@ -130,36 +132,24 @@ def _raw_statements(warehouse: Warehouse, staged: set[str]) -> list[str]:
     if RAW_EVENTS.name in staged:
         # Create-only: an event id, once stored, never changes.
         statements += warehouse.insert_missing(RAW_EVENTS, _from_staging(warehouse, RAW_EVENTS, False))
-    for upserted in (RAW_FAILED_EVENTS, RAW_ACTIVITIES):
+    for upserted in (RAW_FAILED_EVENTS, RAW_ACTIVITIES, PROVIDER_SETTINGS):
         if upserted.name in staged:
             statements += warehouse.upsert(upserted, _from_staging(warehouse, upserted))
     return statements
 
 
-def _touched_sql(warehouse: Warehouse, staged: set[str], days: Sequence[date]) -> str:
-    parts = [
-        f"SELECT provider_id, conversation_id FROM {warehouse.staging_name(raw.name)}"
-        for raw in (RAW_CONVERSATIONS, RAW_EVENTS)
-        if raw.name in staged
-    ]
-    if days:
-        listed = _date_list(days)
-        conversations = warehouse.name(RAW_CONVERSATIONS.name)
+def _root_scope_sql(warehouse: Warehouse, scope: Scope, staged: set[str], restating: bool) -> str:
+    """The keys a root scope's staged raw rows touch, and with restated days everything on them."""
+    key = ", ".join(scope.key)
+    parts = [f"SELECT {key} FROM {warehouse.staging_name(name)}" for name in scope.staged if name in staged]
+    if restating and scope.restated_sql is not None:
         parts.append(
-            f"SELECT provider_id, conversation_id FROM {conversations} "
-            f"WHERE {_utc_day(warehouse, 'conversation_ts')} IN ({listed}) "
-            f"OR {_utc_day(warehouse, 'closed_ts')} IN ({listed})"
+            f"SELECT {key} FROM ({render(scope.restated_sql, warehouse.dialect, table_names(warehouse).mapping())}) AS r"
         )
-        parts.append(
-            f"SELECT provider_id, conversation_id FROM {warehouse.name(RAW_EVENTS.name)} "
-            f"WHERE {_utc_day(warehouse, 'event_ts')} IN ({listed})"
-        )
-    if not parts:  # only erasures: no conversation is touched
-        parts.append(
-            f"SELECT provider_id, conversation_id FROM {warehouse.name(RAW_CONVERSATIONS.name)} WHERE FALSE"
-        )
+    if not parts:  # nothing of this scope staged: an empty table of its key
+        parts.append(f"SELECT {key} FROM {warehouse.name(scope.staged[0])} WHERE FALSE")
     union = "\n  UNION ALL ".join(parts)
-    return f"SELECT DISTINCT provider_id, conversation_id FROM (\n  {union}\n) AS u"
+    return f"SELECT DISTINCT {key} FROM (\n  {union}\n) AS u"
 
 
 def _restated_sql(warehouse: Warehouse, days: Sequence[date]) -> str:
@@ -168,11 +158,104 @@ def _restated_sql(warehouse: Warehouse, days: Sequence[date]) -> str:
         f"SELECT provider_id FROM {warehouse.name(t.name)}"
         for t in (RAW_CONVERSATIONS, RAW_EVENTS, KPI_DAILY)
     )
-    listed = " UNION ALL ".join(f"SELECT DATE '{d.isoformat()}' AS day" for d in days)
     return (
         f"SELECT p.provider_id, d.day FROM (SELECT DISTINCT provider_id FROM ({providers}) AS x) AS p\n"
-        f"CROSS JOIN ({listed}) AS d"
+        f"CROSS JOIN {RESTATED} AS d"
     )
+
+
+def _recompute(
+    warehouse: Warehouse,
+    families: list[Family],
+    staged: set[str],
+    days: Sequence[date],
+    erasing: bool,
+    computed_at: datetime,
+) -> tuple[list[str], list[str], tuple[str, ...]]:
+    """Scopes, facts, affected days, KPI rows and rolled-up tables of ``families``: (statements, the
+    summary's columns, script declarations)."""
+    dialect = warehouse.dialect
+    names = table_names(warehouse)
+    statements: list[str] = []
+    if days:
+        listed = " UNION ALL ".join(f"SELECT DATE '{d.isoformat()}' AS day" for d in days)
+        statements.append(warehouse.temp_table(RESTATED, listed))
+    stored = [f for f in families if f.stored]
+    for scope in scopes(stored):
+        select = (
+            _root_scope_sql(warehouse, scope, staged, bool(days))
+            if scope.root
+            else scope_query(scope, dialect, names)
+        )
+        statements.append(warehouse.temp_table(scope.table, select))
+    for family in stored:
+        assert family.scope is not None
+        keys = ", ".join(family.scope.key)
+        statements.append(warehouse.temp_table(before_table(family), in_scope_query(family, dialect, names)))
+        statements += warehouse.replace(
+            ReplaceScope(
+                family.fact,
+                warehouse.name(family.fact.name),
+                fact_query(family, dialect, names),
+                f"SELECT DISTINCT {keys} FROM {family.scope.table}",
+                family.scope.key,
+            )
+        )
+        statements.append(warehouse.temp_table(family.changed_table, changed_query(family, dialect, names)))
+    sources = [
+        f"SELECT provider_id, day FROM ({days_query(f, dialect, names)}) AS {f.name}_days" for f in stored
+    ]
+    sources += [
+        f"SELECT provider_id, day FROM ({extra}) AS {f.name}_extra_days"
+        for f in stored
+        if (extra := extra_days_query(f, dialect, names)) is not None
+    ]
+    if days:
+        sources.append(f"SELECT provider_id, day FROM ({_restated_sql(warehouse, days)}) AS restated")
+    if erasing:
+        sources.append(erasure_days_sql(warehouse, _utc_day(warehouse, "requested_at")))
+    union = "\n  UNION ALL ".join(sources)
+    statements.append(
+        warehouse.temp_table(AFFECTED, f"SELECT DISTINCT provider_id, day FROM (\n  {union}\n) AS u")
+    )
+    members = {f.name for f in families}
+    kpis = tuple(k for k in CATALOG if k.family in members)
+    statements.append(
+        warehouse.temp_table(KPI_NEW, kpi_query(dialect, names, _timestamp(warehouse, computed_at), kpis))
+    )
+    prune = None
+    declarations: tuple[str, ...] = ()
+    if dialect == "bigquery":
+        declarations = (f"DECLARE {PRUNE_DAYS} ARRAY<DATE> DEFAULT []",)
+        statements.append(f"SET {PRUNE_DAYS} = ARRAY(SELECT DISTINCT day FROM {AFFECTED})")
+        prune = PRUNE_DAYS
+    affected = f"SELECT DISTINCT provider_id, day FROM {AFFECTED}"
+    statements += warehouse.replace(
+        ReplaceScope(
+            KPI_DAILY, warehouse.name(KPI_DAILY.name), f"SELECT * FROM {KPI_NEW}", affected, DAY_KEY, prune
+        )
+    )
+    for family in families:
+        for output in family.outputs:
+            statements += warehouse.replace(
+                ReplaceScope(
+                    output.table,
+                    warehouse.name(output.table.name),
+                    output_query(output, dialect, names),
+                    affected,
+                    DAY_KEY,
+                    prune,
+                )
+            )
+    touched = " + ".join(f"(SELECT COUNT(*) FROM {s.table})" for s in scopes(stored) if s.root) or "0"
+    summary = [
+        f"{touched} AS conversations_touched",
+        f"(SELECT COUNT(*) FROM {AFFECTED}) AS provider_days",
+        f"(SELECT COUNT(*) FROM {KPI_NEW}) AS kpi_rows",
+        f"(SELECT STRING_AGG(d, ',' ORDER BY d) FROM "
+        f"(SELECT DISTINCT CAST(day AS STRING) AS d FROM {AFFECTED}) AS x) AS days",
+    ]
+    return statements, summary, declarations
 
 
 def build_transaction(
@@ -181,67 +264,23 @@ def build_transaction(
     days: Sequence[date],
     computed_at: datetime,
     retention_cutoff: date | None = None,
+    families: Iterable[Family] | None = None,
 ) -> Transaction:
     """The statements for what was staged (raw table names with rows) and the restated ``days``;
-    staged erasures are applied, and rows of days before ``retention_cutoff`` dropped (DuckDB)."""
+    staged erasures are applied, and rows of days before ``retention_cutoff`` dropped (DuckDB).
+    ``families`` (default: every declared family) are the KPI families recomputed."""
+    chosen = ordered(None if families is None else {f.name: f for f in families})
     statements = _raw_statements(warehouse, staged)
     erasing = CUSTOMER_ERASURES.name in staged
     if erasing:
         statements += erasure_statements(warehouse)
-    touched = TOUCHED
-    recompute = bool(days) or erasing or bool(staged & {RAW_CONVERSATIONS.name, RAW_EVENTS.name})
-    summary_parts = ["0 AS conversations_touched", "0 AS provider_days", "0 AS kpi_rows", "'' AS days"]
+    roots = {name for s in scopes([f for f in chosen if f.stored]) if s.root for name in s.staged}
+    recompute = bool(days) or erasing or bool(staged & roots)
+    summary = ["0 AS conversations_touched", "0 AS provider_days", "0 AS kpi_rows", "'' AS days"]
     declarations: tuple[str, ...] = ()
     if recompute:
-        dialect = warehouse.dialect
-        names = table_names(warehouse)
-        statements.append(warehouse.temp_table(TOUCHED, _touched_sql(warehouse, staged, days)))
-        statements.append(warehouse.temp_table(AFFECTED_BEFORE, affected_days_query(dialect, names)))
-        scope = f"SELECT DISTINCT provider_id, conversation_id FROM {touched}"
-        for fact, query in (
-            (FACT_SESSIONS, fact_session_query),
-            (FACT_CONVERSATIONS, fact_conversation_query),
-        ):
-            statements += warehouse.replace(
-                ReplaceScope(fact, warehouse.name(fact.name), query(dialect, names), scope, CONVERSATION_KEY)
-            )
-        sources = [
-            f"SELECT provider_id, day FROM {AFFECTED_BEFORE}",
-            f"SELECT provider_id, day FROM ({affected_days_query(dialect, names)}) AS after_facts",
-        ]
-        if days:
-            sources.append(f"SELECT provider_id, day FROM ({_restated_sql(warehouse, days)}) AS restated")
-        if erasing:
-            sources.append(erasure_days_sql(warehouse, _utc_day(warehouse, "requested_at")))
-        union = "\n  UNION ALL ".join(sources)
-        statements.append(
-            warehouse.temp_table(AFFECTED, f"SELECT DISTINCT provider_id, day FROM (\n  {union}\n) AS u")
-        )
-        statements.append(
-            warehouse.temp_table(KPI_NEW, kpi_query(dialect, names, _timestamp(warehouse, computed_at)))
-        )
-        prune = None
-        if dialect == "bigquery":
-            declarations = (f"DECLARE {PRUNE_DAYS} ARRAY<DATE> DEFAULT []",)
-            statements.append(f"SET {PRUNE_DAYS} = ARRAY(SELECT DISTINCT day FROM {AFFECTED})")
-            prune = PRUNE_DAYS
-        statements += warehouse.replace(
-            ReplaceScope(
-                KPI_DAILY,
-                warehouse.name(KPI_DAILY.name),
-                f"SELECT * FROM {KPI_NEW}",
-                f"SELECT DISTINCT provider_id, day FROM {AFFECTED}",
-                ("provider_id", "day"),
-                prune_days=prune,
-            )
-        )
-        summary_parts = [
-            f"(SELECT COUNT(*) FROM {TOUCHED}) AS conversations_touched",
-            f"(SELECT COUNT(*) FROM {AFFECTED}) AS provider_days",
-            f"(SELECT COUNT(*) FROM {KPI_NEW}) AS kpi_rows",
-            f"(SELECT STRING_AGG(d, ',' ORDER BY d) FROM "
-            f"(SELECT DISTINCT CAST(day AS STRING) AS d FROM {AFFECTED}) AS x) AS days",
-        ]
+        more, summary, declarations = _recompute(warehouse, chosen, staged, days, erasing, computed_at)
+        statements += more
     if retention_cutoff is not None:
         statements += retention_statements(warehouse, retention_cutoff)
-    return Transaction(tuple(statements), "SELECT " + ", ".join(summary_parts), declarations)
+    return Transaction(tuple(statements), "SELECT " + ", ".join(summary), declarations)

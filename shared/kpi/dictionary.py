@@ -9,8 +9,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import sqlglot
+from sqlglot import exp
+
 from shared.kpi.catalog import CATALOG
-from shared.kpi.model import FAMILIES
+from shared.kpi.families import FAMILIES, FAMILY_KPIS
 from shared.warehouse import tables
 from shared.warehouse.tables import Table
 
@@ -24,6 +27,12 @@ def _cell(text: str) -> str:
 def declared_tables() -> list[Table]:
     """Every table of shared/warehouse/tables.py, in declaration order."""
     return [value for value in vars(tables).values() if isinstance(value, Table)]
+
+
+def _tables_read(sql: str) -> list[str]:
+    declared = {t.name for t in declared_tables()}
+    found = {t.name for t in sqlglot.parse_one(sql, read="bigquery").find_all(exp.Table)}
+    return sorted(found & declared)
 
 
 def render_dictionary() -> str:
@@ -40,13 +49,23 @@ def render_dictionary() -> str:
         "`numerator ÷ denominator` (× 100 for scores), and NULL when the denominator is 0.",
         "",
     ]
-    for family in FAMILIES.values():
+    for family in (FAMILIES[name] for name in FAMILY_KPIS):
+        source = (
+            f"From `{family.fact.name}`"
+            if family.stored
+            else "From " + ", ".join(f"`{t}`" for t in _tables_read(family.source_sql or ""))
+        )
+        sliced = (
+            "sliced by " + ", ".join(f"`{d}`" for d in family.dimensions)
+            if family.dimensions
+            else "provider totals only"
+        )
         lines += [
-            f"### {family.name.capitalize()} KPIs",
+            f"### {family.name.replace('_', ' ').capitalize()} KPIs",
             "",
-            f"From `{family.fact.name}`, attributed to the UTC day of `{family.day_column}`; sliced by "
-            + ", ".join(f"`{d}`" for d in family.dimensions)
-            + ".",
+            family.description,
+            "",
+            f"{source}, attributed to the UTC day of `{family.day_column}`; {sliced}.",
             "",
         ]
         if family.derived_columns:

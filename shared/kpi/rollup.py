@@ -1,5 +1,5 @@
-"""The KPI query, generated from the catalog: fact rows of the affected days, grouped by the family's
-grouping sets, every measure computed once, then one output row per KPI and group.
+"""The KPI query, generated from the catalog: each family's fact rows of the affected days, grouped by
+its grouping sets, every measure computed once, then one output row per KPI and group.
 
 The text is canonical (BigQuery) SQL; ``shared.kpi.dialects`` renders it per warehouse.
 Conventions of ``kpi_daily`` it implements:
@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 from shared.kpi.catalog import CATALOG
 from shared.kpi.dialects import COMPUTED_AT_MARKER
-from shared.kpi.facts import count_if, fcr_repeat_join
-from shared.kpi.model import FAMILIES, SCORE_SCALE, Family, Kpi, Measure
+from shared.kpi.model import SCORE_SCALE, Family, Kpi, Measure, family_named
+from shared.kpi.sqlparts import count_if
 
 NONE_VALUE = "(none)"
 KPI_DAILY_DIMENSIONS = ("channel", "queue_id", "agent_id", "experience_id")  # column order of kpi_daily
@@ -24,8 +24,10 @@ KPI_DAILY_DIMENSIONS = ("channel", "queue_id", "agent_id", "experience_id")  # c
 def _measure_sql(measure: Measure) -> str:
     if measure.agg == "count":
         return "COUNT(*)" if measure.filter is None else count_if(measure.filter)
-    summed = measure.expr if measure.filter is None else f"CASE WHEN {measure.filter} THEN {measure.expr} END"
-    return f"COALESCE(SUM({summed}), 0)"
+    value = measure.expr if measure.filter is None else f"CASE WHEN {measure.filter} THEN {measure.expr} END"
+    if measure.agg == "count_distinct":
+        return f"COUNT(DISTINCT {value})"
+    return f"COALESCE(SUM({value}), 0)"
 
 
 def _value_sql(kpi: Kpi, numerator: str, denominator: str | None) -> str:
@@ -38,31 +40,14 @@ def _value_sql(kpi: Kpi, numerator: str, denominator: str | None) -> str:
 def _rows_cte(family: Family) -> str:
     """Fact rows of the affected days with the family's KPI-time columns and slice values."""
     slices = "".join(f", COALESCE(f.{d}, '{NONE_VALUE}') AS slice_{d}" for d in family.dimensions)
+    source = family.fact.name if family.source_sql is None else f"({family.source_sql})"
     base = (
-        f"SELECT f.*, d.day{slices} FROM {family.fact.name} AS f "
+        f"SELECT f.*, d.day{slices} FROM {source} AS f "
         f"JOIN days AS d ON d.provider_id = f.provider_id AND d.day = DATE(f.{family.day_column})"
     )
-    if family.name != "conversation":
+    if family.derived_sql is None:
         return f"{family.name}_rows AS ({base})"
-    # First-contact resolution looks ahead 72 h at the customer's later inbound conversations, in the
-    # whole fact table: it depends on other rows, so it is computed here, never stored.
-    return f"""
-    conversation_base AS ({base}),
-    repeat_contacts AS (
-      SELECT x.provider_id, x.conversation_id
-      FROM conversation_base AS x
-      JOIN fact_conversations AS later ON {fcr_repeat_join("x", "later")}
-      WHERE x.resolved
-      GROUP BY x.provider_id, x.conversation_id
-    ),
-    conversation_rows AS (
-      SELECT b.*,
-        b.resolved AND b.customer_id IS NOT NULL AS fcr_eligible,
-        b.resolved AND b.customer_id IS NOT NULL AND r.conversation_id IS NULL AS first_contact_resolved
-      FROM conversation_base AS b
-      LEFT JOIN repeat_contacts AS r
-        ON r.provider_id = b.provider_id AND r.conversation_id = b.conversation_id
-    )"""
+    return f"\n    {family.name}_base AS ({base}),{family.derived_sql}"
 
 
 def _family_sql(family: Family, kpis: list[Kpi]) -> tuple[str, str]:
@@ -118,7 +103,7 @@ def kpi_sql(kpis: Iterable[Kpi] = CATALOG) -> str:
     ctes = ["days AS (SELECT DISTINCT provider_id, day FROM affected_days)"]
     selects = []
     for name, members in by_family.items():
-        family_ctes, select = _family_sql(FAMILIES[name], members)
+        family_ctes, select = _family_sql(family_named(name), members)
         ctes.append(family_ctes)
         selects.append(select)
     return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(selects)

@@ -1,83 +1,141 @@
-"""The SQL the aggregator runs, per warehouse dialect: fact rows, affected days and KPI rows.
+"""The SQL the aggregator runs, per warehouse dialect, generated from the family declarations.
 
-One aggregation, in order:
-1. load raw rows; fill ``touched_conversations`` with the (provider_id, conversation_id) that changed;
-2. ``affected_days_query`` → remember the days the current facts of those conversations touch;
-3. replace the ``fact_sessions`` rows of the touched conversations with ``fact_session_query``;
-4. then the ``fact_conversations`` rows with ``fact_conversation_query`` (it reads ``fact_sessions``);
-5. ``affected_days_query`` again; the union of 2 and 5 fills ``affected_days``;
-6. ``kpi_query`` returns the complete KPI rows of every (provider_id, day) in ``affected_days``:
-   replace the ``kpi_daily`` rows of those days with them (a day may have lost all its rows).
+One aggregation, in order (``shared.aggregate.transaction`` assembles it):
+1. load raw rows; fill the root scope (``touched_conversations``) with what changed;
+2. fill every derived scope (e.g. ``touched_customers``) with ``scope_query``, from the facts as they were;
+3. per stored family, in dependency order: keep its in-scope fact rows as they were, replace them with
+   ``fact_query``, and keep the rows that differ (``changed_<fact>``, both versions: ``changed_query``);
+4. ``affected_days`` = the UTC days of the changed rows ∪ each family's ``extra_days_query`` ∪ restated
+   and erased days;
+5. ``kpi_query`` returns the complete KPI rows of every (provider_id, day) in ``affected_days``, and
+   ``output_query`` the rows of each family's other rolled-up tables: they replace those days' rows.
 
 Every query is a SELECT; the adapters decide how to write the result (MERGE, DELETE + INSERT).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 
+from shared.kpi.catalog import CATALOG
 from shared.kpi.dialects import Dialect, render
-from shared.kpi.facts import AFFECTED_DAYS_SQL, FACT_CONVERSATIONS_SQL, FACT_SESSIONS_SQL
+from shared.kpi.model import Family, Kpi, Output, Scope
 from shared.kpi.rollup import kpi_sql
+from shared.kpi.sqlparts import same
 
 __all__ = [
     "Dialect",
     "TableNames",
-    "affected_days_query",
-    "fact_conversation_query",
-    "fact_session_query",
+    "changed_query",
+    "days_query",
+    "extra_days_query",
+    "fact_query",
+    "in_scope_query",
     "kpi_query",
+    "output_query",
+    "scope_query",
 ]
 
 
 @dataclass(frozen=True)
 class TableNames:
-    """Every table the SQL reads, so adapters can qualify them (BigQuery: ``project.dataset.table``)."""
+    """Canonical table name → the name SQL uses (BigQuery: ``project.dataset.table``); a table not
+    listed keeps its bare name (the run's temporary tables)."""
 
-    raw_conversations: str = "raw_conversations"
-    raw_sessions: str = "raw_sessions"
-    raw_participants: str = "raw_participants"
-    raw_events: str = "raw_events"
-    fact_sessions: str = "fact_sessions"
-    fact_conversations: str = "fact_conversations"
-    customer_erasures: str = "customer_erasures"
-    touched: str = "touched_conversations"  # staging: (provider_id, conversation_id)
-    affected: str = "affected_days"  # staging: (provider_id, day DATE)
-
-    def qualified(self, prefix: str) -> TableNames:
-        """``prefix`` + name for every table, e.g. ``qualified("my-project.analytics.")``."""
-        return replace(self, **{f.name: prefix + getattr(self, f.name) for f in fields(self)})
+    renamed: tuple[tuple[str, str], ...] = ()
 
     def mapping(self) -> dict[str, str]:
-        """Canonical (default) table name → the name to use."""
-        defaults = TableNames()
-        return {getattr(defaults, f.name): getattr(self, f.name) for f in fields(self)}
+        return dict(self.renamed)
+
+    @classmethod
+    def qualified(cls, prefix: str, tables: Iterable[str]) -> TableNames:
+        """``prefix`` + name for each of ``tables``, e.g. ``qualified("my-project.analytics.", ...)``."""
+        return cls(tuple((name, prefix + name) for name in tables))
 
 
 @cache  # rendering parses and transpiles hundreds of lines: once per process
-def fact_session_query(dialect: Dialect, names: TableNames) -> str:
-    """Rows of ``fact_sessions`` for the touched conversations (all their sessions, open ones too)."""
-    return render(FACT_SESSIONS_SQL, dialect, names.mapping())
+def scope_query(scope: Scope, dialect: Dialect, names: TableNames) -> str:
+    """The keys a derived scope touches (DISTINCT)."""
+    if scope.sql is None:
+        raise ValueError(f"the {scope.name} scope is the root: the aggregation fills it from staging")
+    return render(scope.sql, dialect, names.mapping())
+
+
+@cache
+def fact_query(family: Family, dialect: Dialect, names: TableNames) -> str:
+    """The complete fact rows of every key in the family's scope."""
+    if family.fact_sql is None:
+        raise ValueError(f"the {family.name} family stores no facts")
+    return render(family.fact_sql, dialect, names.mapping())
+
+
+def _scoped(family: Family, table: str) -> str:
+    assert family.scope is not None
+    key = family.scope.key
+    return (
+        f"SELECT f.* FROM {table} AS f WHERE EXISTS (SELECT 1 FROM {family.scope.table} AS s "
+        f"WHERE {same('s', 'f', *key)})"
+    )
+
+
+@cache
+def in_scope_query(family: Family, dialect: Dialect, names: TableNames) -> str:
+    """The family's stored fact rows of the keys in its scope (kept before they are replaced)."""
+    return render(_scoped(family, family.fact.name), dialect, names.mapping())
+
+
+def before_table(family: Family) -> str:
+    return f"before_{family.fact.name}"
+
+
+@cache
+def changed_query(family: Family, dialect: Dialect, names: TableNames) -> str:
+    """The in-scope fact rows that differ before and after the run, in both versions: exactly the
+    rows whose KPIs can have moved (rows that did not change count as they did)."""
+    columns = ", ".join(c.name for c in family.fact.columns)
+    before = f"SELECT {columns} FROM {before_table(family)}"
+    after = f"SELECT {columns} FROM ({_scoped(family, family.fact.name)}) AS a"
+    sql = (
+        f"SELECT * FROM ({before} EXCEPT DISTINCT {after}) AS gone\n"
+        f"UNION ALL\nSELECT * FROM ({after} EXCEPT DISTINCT {before}) AS came"
+    )
+    return render(sql, dialect, names.mapping())
+
+
+@cache
+def days_query(family: Family, dialect: Dialect, names: TableNames) -> str:
+    """(provider_id, day) the family's changed rows count on, and the extra days they move."""
+    own = (
+        f"SELECT DISTINCT provider_id, DATE({family.day_column}) AS day FROM {family.changed_table} "
+        f"WHERE {family.day_column} IS NOT NULL"
+    )
+    return render(own, dialect, names.mapping())
+
+
+@cache
+def extra_days_query(family: Family, dialect: Dialect, names: TableNames) -> str | None:
+    """(provider_id, day) a changed row moves besides its own day (e.g. first-contact resolution)."""
+    if family.extra_days_sql is None:
+        return None
+    return render(family.extra_days_sql, dialect, names.mapping())
+
+
+@cache
+def output_query(output: Output, dialect: Dialect, names: TableNames) -> str:
+    """The complete rows of ``output.table`` for the (provider_id, day) pairs in ``affected_days``."""
+    return render(output.sql, dialect, names.mapping())
 
 
 @cache  # rendering parses and transpiles hundreds of lines: once per process
-def fact_conversation_query(dialect: Dialect, names: TableNames) -> str:
-    """Rows of ``fact_conversations`` for the touched conversations; reads their ``fact_sessions``."""
-    return render(FACT_CONVERSATIONS_SQL, dialect, names.mapping())
-
-
-@cache  # rendering parses and transpiles hundreds of lines: once per process
-def affected_days_query(dialect: Dialect, names: TableNames) -> str:
-    """DISTINCT (provider_id, day) whose KPI rows depend on the touched conversations, from the fact
-    tables: their own close days, their sessions' close days, and the close days of earlier resolved
-    conversations of the same customer whose 72 h first-contact look-ahead reaches them."""
-    return render(AFFECTED_DAYS_SQL, dialect, names.mapping())
-
-
-@cache  # rendering parses and transpiles hundreds of lines: once per process
-def kpi_query(dialect: Dialect, names: TableNames, computed_at_sql: str = "CURRENT_TIMESTAMP") -> str:
+def kpi_query(
+    dialect: Dialect,
+    names: TableNames,
+    computed_at_sql: str = "CURRENT_TIMESTAMP",
+    kpis: tuple[Kpi, ...] = CATALOG,
+) -> str:
     """SELECT day, provider_id, kpi, channel, queue_id, agent_id, experience_id, value, numerator,
-    denominator, unit, computed_at — every KPI of the catalog for exactly the (provider_id, day)
-    pairs in ``affected_days``. ``computed_at_sql`` is SQL of ``dialect``."""
-    return render(kpi_sql(), dialect, names.mapping(), computed_at_sql)
+    denominator, unit, computed_at — every KPI of ``kpis`` for exactly the (provider_id, day) pairs in
+    ``affected_days``. ``computed_at_sql`` is SQL of ``dialect``."""
+    return render(kpi_sql(kpis), dialect, names.mapping(), computed_at_sql)

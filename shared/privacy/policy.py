@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.kpi.facts import SESSION_EVENTS
+from shared.kpi.families.sessions import SESSION_EVENTS
 from shared.privacy.pseudonym import Pseudonymizer
 from shared.warehouse.tables import (
     RAW_ACTIVITIES,

@@ -276,3 +276,100 @@ FACT_CONVERSATIONS = Table(
     partition_by="closed_ts",
     cluster_by=("provider_id",),
 )
+
+# Chatbot engagement (seed 002). Chat sessions span conversations: both fact tables are replaced whole
+# for every customer an aggregation touches (shared/kpi/families/chat_events.py has the session rule).
+FACT_CHAT_EVENTS = Table(
+    "fact_chat_events",
+    "One row per event logged on a chat conversation (one that names a chatbot experience or carries a "
+    "chatbot event), with the chat session it belongs to and its typed details.",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C(
+            "customer_key",
+            "STRING",
+            "Whose session: customer:<id>, else contact:<id>, else conversation:<id>",
+            True,
+        ),
+        C("event_id", "STRING", "Event id", True),
+        C("conversation_id", "STRING", "Conversation the event was logged on", True),
+        C("event_ts", "TIMESTAMP", "eventTimestamp", True),
+        C("name", "STRING", "kpiEventName", True),
+        C("experience_id", "STRING", "Chatbot experience of the event's conversation"),
+        C("platform", "STRING", "Platform of the event's conversation (mobile, desktop)"),
+        C(
+            "chat_session_id",
+            "STRING",
+            "The chat session: customer_key@start (microseconds since 1970)",
+            True,
+        ),
+        C("session_start_ts", "TIMESTAMP", "First event of the chat session", True),
+        C("module_id", "STRING", "ModuleVisited: moduleId"),
+        C("module_name", "STRING", "ModuleVisited: moduleName"),
+        C("nps", "INT64", "SurveyAnswered: nps 0-10"),
+        C("opt_in_topic", "STRING", "OptInGiven: webpush or reminder"),
+        C("opt_in_level", "STRING", "OptInGiven: single or double"),
+        C("share_via", "STRING", "Shared: facebook, email, native, twitter or whatsapp"),
+        C("pin_success", "BOOL", "PinVerified: the PIN was right"),
+    ),
+    key=("provider_id", "event_id"),
+    partition_by="event_ts",
+    cluster_by=("provider_id",),
+)
+
+FACT_CHAT_SESSIONS = Table(
+    "fact_chat_sessions",
+    "One row per chat session: a customer's events across conversations until a gap of more than 30 "
+    "minutes (a provider setting), attributed to the day, experience and platform where it started.",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("customer_key", "STRING", "Whose session (see fact_chat_events)", True),
+        C("chat_session_id", "STRING", "customer_key@start (microseconds since 1970)", True),
+        C("session_start_ts", "TIMESTAMP", "First event", True),
+        C("session_end_ts", "TIMESTAMP", "Last event", True),
+        C("conversation_id", "STRING", "Conversation of the first event", True),
+        C("experience_id", "STRING", "Experience of the first event's conversation"),
+        C("platform", "STRING", "Platform of the first event's conversation"),
+        C("events", "INT64", "Events in the session", True),
+        C("conversations", "INT64", "Conversations the session spans", True),
+        C("interacted", "BOOL", "The customer typed or clicked (a UserInteracted event)", True),
+        C("span_s", "FLOAT64", "First to last event, seconds", True),
+    ),
+    key=("provider_id", "customer_key", "chat_session_id"),
+    partition_by="session_start_ts",
+    cluster_by=("provider_id",),
+)
+
+CHAT_MODULE_VISITS = Table(
+    "chat_module_visits",
+    "The drill-down heatmap: ModuleVisited events per day, experience and module, and the distinct chat "
+    "sessions that visited the module that day. A missing experience is '(none)'.",
+    (
+        C("day", "DATE", "UTC day of the visits", True),
+        C("provider_id", "STRING", "Provider", True),
+        C("experience_id", "STRING", "Chatbot experience ('(none)' when the conversation names none)", True),
+        C("module_id", "STRING", "moduleId", True),
+        C("module_name", "STRING", "moduleName (the greatest one sent that day, when they differ)"),
+        C("visits", "INT64", "ModuleVisited events", True),
+        C("sessions", "INT64", "Distinct chat sessions that visited the module that day", True),
+    ),
+    key=("day", "provider_id", "experience_id", "module_id"),
+    partition_by="day",
+    cluster_by=("provider_id",),
+)
+
+PROVIDER_SETTINGS = Table(
+    "provider_settings",
+    "Each provider's analytics settings as the operational store holds them, copied by every "
+    "aggregation run (the fact SQL reads them; a missing row means the defaults).",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C(
+            "chat_session_gap_s",
+            "INT64",
+            "Gap of silence that starts a new chat session, seconds (default 1800)",
+        ),
+        C("updated_at", "TIMESTAMP", "When the operator last changed them", True),
+    ),
+    key=("provider_id",),
+)

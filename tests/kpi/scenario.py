@@ -36,6 +36,9 @@ class Scenario:
         direction: str = "inbound",
         closed: datetime | None = None,
         customer_id: str | None = None,
+        contact_id: str | None = None,
+        experience_id: str | None = None,
+        platform: str | None = None,
     ) -> Scenario:
         self.raw_conversations.append(
             {
@@ -46,6 +49,9 @@ class Scenario:
                 "conversation_ts": start,
                 "closed_ts": closed,
                 "customer_id": customer_id,
+                "contact_id": contact_id,
+                "experience_id": experience_id,
+                "platform": platform,
                 "updated_at": start,
             }
         )

@@ -1,8 +1,10 @@
-"""The affected-days query equals its definition, computed in plain Python from the fact rows.
+"""The conversation family's extra affected days equal their definition, computed in plain Python.
 
-The query bounds the first-contact look-ahead by the touched conversations (their customers, then
-one close day at a time); this checks that the bound loses no day and adds none, for any subset of
-conversations touched, on traffic with repeat customers around midnight and across the 72 h edge.
+A changed conversation moves its own close day and the close days of the earlier resolved
+conversations its customer's 72 h first-contact look-ahead reaches. The query bounds that look-back by
+the changed conversations (their customers, then one close day at a time); this checks that the bound
+loses no day and adds none, for any subset of conversations changed, on traffic with repeat customers
+around midnight and across the 72 h edge.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.kpi.facts import FCR_WINDOW_HOURS
+from shared.kpi.families.conversations import CONVERSATION, FCR_WINDOW_HOURS
+from shared.kpi.sql import TableNames, extra_days_query
 from shared.warehouse.arrow import to_arrow
-from shared.warehouse.tables import FACT_CONVERSATIONS, FACT_SESSIONS
+from shared.warehouse.tables import FACT_CONVERSATIONS
 from tests.kpi.test_oracle import PROPERTY, _warehouse
 from tests.kpi.traffic import raw_traffic
 
@@ -31,19 +34,12 @@ def _day(at: datetime) -> date:
     return _utc(at).date()
 
 
-def expected_days(
-    sessions: list[dict[str, Any]], conversations: list[dict[str, Any]], touched: set[Key]
-) -> set[tuple[str, date]]:
-    """Close days of the touched sessions and conversations, and of every earlier resolved
-    conversation of the same customer that a touched inbound conversation repeats within 72 h."""
+def expected_days(conversations: list[dict[str, Any]], changed: set[Key]) -> set[tuple[str, date]]:
+    """Close days of every earlier resolved conversation of the same customer that a changed inbound
+    conversation repeats within 72 h."""
     window = timedelta(hours=FCR_WINDOW_HOURS)
-    days = {
-        (s["provider_id"], _day(s["close_ts"]))
-        for s in sessions
-        if (s["provider_id"], s["conversation_id"]) in touched and s["close_ts"] is not None
-    }
-    later = [c for c in conversations if (c["provider_id"], c["conversation_id"]) in touched]
-    days |= {(c["provider_id"], _day(c["closed_ts"])) for c in later if c["closed_ts"] is not None}
+    days: set[tuple[str, date]] = set()
+    later = [c for c in conversations if (c["provider_id"], c["conversation_id"]) in changed]
     for repeat in later:
         if repeat["direction"] != "inbound" or repeat["customer_id"] is None:
             continue
@@ -61,22 +57,31 @@ def expected_days(
     return days
 
 
+def _extra_days(warehouse: Any, changed: set[Key]) -> set[tuple[str, date]]:
+    """Run the family's extra-days query with ``changed`` as the run's changed conversations."""
+    con = warehouse.con
+    con.execute("CREATE OR REPLACE TEMP TABLE changed_fact_conversations AS SELECT * FROM fact_conversations")
+    con.execute("DELETE FROM changed_fact_conversations")
+    for provider_id, conversation_id in sorted(changed):
+        con.execute(
+            "INSERT INTO changed_fact_conversations SELECT * FROM fact_conversations "
+            "WHERE provider_id = ? AND conversation_id = ?",
+            [provider_id, conversation_id],
+        )
+    sql = extra_days_query(CONVERSATION, "duckdb", TableNames())
+    assert sql is not None
+    return {(p, d) for p, d in con.execute(sql).fetchall()}
+
+
 @PROPERTY
 @given(raw=raw_traffic(), data=st.data())
-def test_affected_days_equal_their_definition(
-    raw: dict[str, list[dict[str, Any]]], data: st.DataObject
-) -> None:
+def test_extra_days_equal_their_definition(raw: dict[str, list[dict[str, Any]]], data: st.DataObject) -> None:
     warehouse = _warehouse()
-    everything = warehouse.load(raw)
-    warehouse.aggregate(everything)
-    touched = {key for key in sorted(everything) if data.draw(st.booleans())}
-    warehouse.con.execute("DELETE FROM touched_conversations")
-    for provider_id, conversation_id in sorted(touched):
-        warehouse.con.execute(
-            "INSERT INTO touched_conversations VALUES (?, ?)", [provider_id, conversation_id]
-        )
-    expected = expected_days(warehouse.facts(FACT_SESSIONS), warehouse.facts(FACT_CONVERSATIONS), touched)
-    assert warehouse._affected() == expected
+    warehouse.aggregate(warehouse.load(raw))
+    conversations = warehouse.facts(FACT_CONVERSATIONS)
+    keys = sorted((c["provider_id"], c["conversation_id"]) for c in conversations)
+    changed = {key for key in keys if data.draw(st.booleans())}
+    assert _extra_days(warehouse, changed) == expected_days(conversations, changed)
 
 
 def _fact(conversation_id: str, opened: datetime, closed: datetime | None, resolved: bool) -> dict[str, Any]:
@@ -115,7 +120,6 @@ def test_the_look_ahead_reaches_every_day_of_its_window_and_no_further() -> None
     warehouse = _warehouse()
     warehouse.con.register("rows", to_arrow(FACT_CONVERSATIONS, rows))
     warehouse.con.execute("INSERT INTO fact_conversations BY NAME SELECT * FROM rows")
-    warehouse.con.execute("INSERT INTO touched_conversations VALUES ('p1', 'repeat')")
     expected = {("p1", _day(earlier[name])) for name in ("edge", "day-2", "day-1")}
-    assert warehouse._affected() == expected
-    assert expected == expected_days([], warehouse.facts(FACT_CONVERSATIONS), {("p1", "repeat")})
+    assert _extra_days(warehouse, {("p1", "repeat")}) == expected
+    assert expected == expected_days(warehouse.facts(FACT_CONVERSATIONS), {("p1", "repeat")})

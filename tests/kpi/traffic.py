@@ -1,9 +1,14 @@
-"""Hypothesis strategies for realistic raw contact-center data.
+"""Hypothesis strategies for realistic raw contact-center and chatbot data.
 
-Several providers and days (around midnight UTC), inbound and outbound, repeat customers within and
-after 72 h, sessions with and without agents, consults, accept/reject/time-out (sometimes
-conflicting), transfers, holds, focus events or none, wrap-up, surveys, messages, abandoned and open
-conversations, missing queues, and clock errors (events before the start).
+Contact center: several providers and days (around midnight UTC), inbound and outbound, repeat
+customers within and after 72 h, sessions with and without agents, consults, accept/reject/time-out
+(sometimes conflicting), transfers, holds, focus events or none, wrap-up, surveys, messages, abandoned
+and open conversations, missing queues, and clock errors (events before the start).
+
+Chatbot: returning visitors (by customer id, by CRM contact, or anonymous), two experiences (or
+none, with chatbot events only), mobile and desktop, every chatbot event with its typed details, and
+gaps between events drawn from the session boundary on purpose: exactly 30 minutes (same session),
+30 minutes and a microsecond or a second (new session), and sessions crossing midnight.
 """
 
 from __future__ import annotations
@@ -103,9 +108,83 @@ def _conversation_events(draw: st.DrawFn, s: Scenario, cid: str, sid: str, start
         s.event(cid, sid, "ConversationClosed", when(600, 3600), reason=reason)
 
 
+VISITORS = (None, "v-1", "v-2", "v-3")
+CONTACTS = (None, "ct-1")
+EXPERIENCES = (None, "exp-a", "exp-b")
+MODULES = ("m-door", "m-faq", "m-raffle")
+# Gaps between consecutive chat events, hitting the session boundary (30 min) on purpose.
+CHAT_GAPS = (
+    timedelta(0),
+    timedelta(seconds=5),
+    timedelta(minutes=29, seconds=59),
+    timedelta(minutes=30),
+    timedelta(minutes=30, microseconds=1),
+    timedelta(minutes=30, seconds=1),
+    timedelta(hours=2),
+)
+
+
+def _chat_event(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    name = draw(
+        st.sampled_from(
+            (
+                "ChatStarted", "UserInteracted", "ModuleVisited", "ModuleVisited", "EmailCaptured",
+                "WebPushAsked", "OptInGiven", "Shared", "ParticipationCompleted", "AdventCalendarOpened",
+                "PinSent", "PinVerified", "DataEntered", "CustomerDeleted", "SurveyAnswered", "MessageSent",
+            )
+        )
+    )  # fmt: skip
+    data: dict[str, Any] = {}
+    if name == "ModuleVisited":
+        module = draw(st.sampled_from(MODULES))
+        data = {"moduleId": module, "moduleName": draw(st.sampled_from((module.upper(), "Any name")))}
+    elif name == "OptInGiven":
+        data = {
+            "topic": draw(st.sampled_from(("webpush", "reminder"))),
+            "level": draw(st.sampled_from(("single", "double"))),
+        }
+    elif name == "Shared":
+        data = {"via": draw(st.sampled_from(("facebook", "email", "native", "twitter", "whatsapp")))}
+    elif name == "PinVerified":
+        data = {"success": draw(st.booleans())}
+    elif name == "SurveyAnswered":
+        data = {"nps": draw(st.sampled_from((0, 5, 6, 7, 8, 9, 10)))}
+    elif name == "MessageSent":
+        data = {"sender": "bot"}
+    elif name == "UserInteracted":
+        data = {"interaction": draw(st.sampled_from(("typed", "clicked")))}
+    return name, data
+
+
+def _chat(draw: st.DrawFn, s: Scenario, cid: str) -> None:
+    """A chat conversation: a visitor's events with gaps around the session boundary."""
+    experience = draw(st.sampled_from(EXPERIENCES))
+    start = START + timedelta(hours=draw(st.integers(0, 60))) + _offset(draw, 0, 7200)
+    s.conversation(
+        cid,
+        start,
+        channel="chatbot",
+        customer_id=draw(st.sampled_from(VISITORS)),
+        contact_id=draw(st.sampled_from(CONTACTS)),
+        experience_id=experience,
+        platform=draw(st.sampled_from((None, "mobile", "desktop"))),
+    )
+    at = start
+    first = True
+    for _ in range(draw(st.integers(0 if experience else 1, 6))):
+        at += draw(st.sampled_from(CHAT_GAPS))
+        name, data = _chat_event(draw)
+        if first and experience is None:
+            name, data = "ChatStarted", {}  # a chat without an experience shows itself by its events
+        first = False
+        s.event(cid, "s0", name, at, data=data, participant_id=draw(st.sampled_from((None, "v-1"))))
+
+
 @st.composite
-def raw_traffic(draw: st.DrawFn, max_conversations: int = 8) -> dict[str, list[dict[str, Any]]]:
-    """Raw rows of a few conversations per provider over about four days."""
+def raw_traffic(
+    draw: st.DrawFn, max_conversations: int = 8, max_chats: int = 4
+) -> dict[str, list[dict[str, Any]]]:
+    """Raw rows of a few contact-center and chat conversations per provider over about four days."""
     by_provider = {p: Scenario(provider_id=p) for p in PROVIDERS}
     count = draw(st.integers(1, max_conversations))
     for n in range(count):
@@ -126,6 +205,8 @@ def raw_traffic(draw: st.DrawFn, max_conversations: int = 8) -> dict[str, list[d
         for k in range(sessions):
             _session(draw, s, cid, f"s{k}", start)
         _conversation_events(draw, s, cid, "s0", start)
+    for n in range(draw(st.integers(0, max_chats))):
+        _chat(draw, by_provider[draw(st.sampled_from(PROVIDERS))], f"chat{n}")
     raw: dict[str, list[dict[str, Any]]] = {
         "raw_conversations": [],
         "raw_sessions": [],

@@ -23,7 +23,17 @@ from shared.aggregate.transaction import (
     build_transaction,
     table_names,
 )
-from shared.kpi.sql import affected_days_query, fact_conversation_query, fact_session_query, kpi_query
+from shared.kpi.families import FAMILIES, ordered, scopes
+from shared.kpi.sql import (
+    changed_query,
+    days_query,
+    extra_days_query,
+    fact_query,
+    in_scope_query,
+    kpi_query,
+    output_query,
+    scope_query,
+)
 from shared.store.records import Event
 from shared.warehouse import open_warehouse
 from shared.warehouse.arrow import to_arrow
@@ -66,12 +76,25 @@ def matches_snapshot(name: str, text: str) -> None:
 def without_kpi_sql(script: str, wh: BigQueryWarehouse) -> str:
     """The script with the KPI catalog's own SQL (snapshotted by its owners) folded to markers."""
     names = table_names(wh)
-    for marker, sql in (
-        ("fact_session_query", fact_session_query("bigquery", names)),
-        ("fact_conversation_query", fact_conversation_query("bigquery", names)),
-        ("affected_days_query", affected_days_query("bigquery", names)),
-        ("kpi_query", kpi_query("bigquery", names, "TIMESTAMP '2026-11-23 09:30:00.000000+00'")),
-    ):
+    generated = [("kpi_query", kpi_query("bigquery", names, "TIMESTAMP '2026-11-23 09:30:00.000000+00'"))]
+    stored = [f for f in ordered() if f.stored]
+    for family in stored:
+        generated += [
+            (f"fact_query {family.name}", fact_query(family, "bigquery", names)),
+            (f"in_scope_query {family.name}", in_scope_query(family, "bigquery", names)),
+            (f"changed_query {family.name}", changed_query(family, "bigquery", names)),
+            (f"days_query {family.name}", days_query(family, "bigquery", names)),
+        ]
+        extra = extra_days_query(family, "bigquery", names)
+        if extra is not None:
+            generated.append((f"extra_days_query {family.name}", extra))
+        generated += [
+            (f"output_query {o.table.name}", output_query(o, "bigquery", names)) for o in family.outputs
+        ]
+    generated += [
+        (f"scope_query {s.name}", scope_query(s, "bigquery", names)) for s in scopes(stored) if not s.root
+    ]
+    for marker, sql in generated:
         assert sql in script, marker
         script = script.replace(sql, f"/* {marker} */")
     return script
@@ -114,11 +137,12 @@ def test_the_transaction_script_parses_and_matches_the_snapshot():
     kinds = [type(t).__name__ for t in trees]
     assert kinds[:2] == ["Declare", "Transaction"] and kinds[-2:] == ["Commit", "Select"]
     merges = [t for t in trees if isinstance(t, exp.Merge)]
-    # One DML statement per permanent table and run: 6 raw tables, 2 fact tables, kpi_daily.
+    # One DML statement per permanent table and run: the raw tables, every stored family's facts,
+    # kpi_daily and every family's rolled-up tables.
     targets = [m.this.name for m in merges]
-    assert sorted(targets) == sorted(
-        [t.name for t in RAW_TABLES] + ["fact_sessions", "fact_conversations", "kpi_daily"]
-    )
+    facts = [f.fact.name for f in FAMILIES.values() if f.stored]
+    outputs = [o.table.name for f in FAMILIES.values() for o in f.outputs]
+    assert sorted(targets) == sorted([t.name for t in RAW_TABLES] + facts + ["kpi_daily", *outputs])
     assert not any(isinstance(t, exp.Delete | exp.Insert | exp.Update) for t in trees)
     kpi_merge = merges[targets.index("kpi_daily")]
     assert "IN UNNEST(affected_day_list)" in kpi_merge.sql("bigquery")

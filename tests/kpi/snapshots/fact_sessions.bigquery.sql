@@ -2,7 +2,7 @@ WITH scope AS (
   SELECT DISTINCT
     provider_id,
     conversation_id
-  FROM `my-project`.`analytics`.`touched_conversations`
+  FROM touched_conversations
 ), session_rows AS (
   SELECT
     s.provider_id,

@@ -189,6 +189,67 @@ PARTITION BY DATE(closed_ts)
 CLUSTER BY provider_id
 OPTIONS(description="One row per conversation, with the answer, abandonment, durations, surveys and resolution the conversation KPIs are built from.", partition_expiration_days=400, require_partition_filter=FALSE);
 
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.fact_chat_events` (
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  customer_key STRING NOT NULL OPTIONS(description="Whose session: customer:<id>, else contact:<id>, else conversation:<id>"),
+  event_id STRING NOT NULL OPTIONS(description="Event id"),
+  conversation_id STRING NOT NULL OPTIONS(description="Conversation the event was logged on"),
+  event_ts TIMESTAMP NOT NULL OPTIONS(description="eventTimestamp"),
+  name STRING NOT NULL OPTIONS(description="kpiEventName"),
+  experience_id STRING OPTIONS(description="Chatbot experience of the event's conversation"),
+  platform STRING OPTIONS(description="Platform of the event's conversation (mobile, desktop)"),
+  chat_session_id STRING NOT NULL OPTIONS(description="The chat session: customer_key@start (microseconds since 1970)"),
+  session_start_ts TIMESTAMP NOT NULL OPTIONS(description="First event of the chat session"),
+  module_id STRING OPTIONS(description="ModuleVisited: moduleId"),
+  module_name STRING OPTIONS(description="ModuleVisited: moduleName"),
+  nps INT64 OPTIONS(description="SurveyAnswered: nps 0-10"),
+  opt_in_topic STRING OPTIONS(description="OptInGiven: webpush or reminder"),
+  opt_in_level STRING OPTIONS(description="OptInGiven: single or double"),
+  share_via STRING OPTIONS(description="Shared: facebook, email, native, twitter or whatsapp"),
+  pin_success BOOL OPTIONS(description="PinVerified: the PIN was right")
+)
+PARTITION BY DATE(event_ts)
+CLUSTER BY provider_id
+OPTIONS(description="One row per event logged on a chat conversation (one that names a chatbot experience or carries a chatbot event), with the chat session it belongs to and its typed details.", partition_expiration_days=400, require_partition_filter=FALSE);
+
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.fact_chat_sessions` (
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  customer_key STRING NOT NULL OPTIONS(description="Whose session (see fact_chat_events)"),
+  chat_session_id STRING NOT NULL OPTIONS(description="customer_key@start (microseconds since 1970)"),
+  session_start_ts TIMESTAMP NOT NULL OPTIONS(description="First event"),
+  session_end_ts TIMESTAMP NOT NULL OPTIONS(description="Last event"),
+  conversation_id STRING NOT NULL OPTIONS(description="Conversation of the first event"),
+  experience_id STRING OPTIONS(description="Experience of the first event's conversation"),
+  platform STRING OPTIONS(description="Platform of the first event's conversation"),
+  events INT64 NOT NULL OPTIONS(description="Events in the session"),
+  conversations INT64 NOT NULL OPTIONS(description="Conversations the session spans"),
+  interacted BOOL NOT NULL OPTIONS(description="The customer typed or clicked (a UserInteracted event)"),
+  span_s FLOAT64 NOT NULL OPTIONS(description="First to last event, seconds")
+)
+PARTITION BY DATE(session_start_ts)
+CLUSTER BY provider_id
+OPTIONS(description="One row per chat session: a customer's events across conversations until a gap of more than 30 minutes (a provider setting), attributed to the day, experience and platform where it started.", partition_expiration_days=400, require_partition_filter=FALSE);
+
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.chat_module_visits` (
+  day DATE NOT NULL OPTIONS(description="UTC day of the visits"),
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  experience_id STRING NOT NULL OPTIONS(description="Chatbot experience ('(none)' when the conversation names none)"),
+  module_id STRING NOT NULL OPTIONS(description="moduleId"),
+  module_name STRING OPTIONS(description="moduleName (the greatest one sent that day, when they differ)"),
+  visits INT64 NOT NULL OPTIONS(description="ModuleVisited events"),
+  sessions INT64 NOT NULL OPTIONS(description="Distinct chat sessions that visited the module that day")
+)
+PARTITION BY day
+CLUSTER BY provider_id
+OPTIONS(description="The drill-down heatmap: ModuleVisited events per day, experience and module, and the distinct chat sessions that visited the module that day. A missing experience is '(none)'.", partition_expiration_days=400, require_partition_filter=FALSE);
+
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.provider_settings` (
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  chat_session_gap_s INT64 OPTIONS(description="Gap of silence that starts a new chat session, seconds (default 1800)"),
+  updated_at TIMESTAMP NOT NULL OPTIONS(description="When the operator last changed them")
+)
+OPTIONS(description="Each provider's analytics settings as the operational store holds them, copied by every aggregation run (the fact SQL reads them; a missing row means the defaults).");
+
 CREATE VIEW IF NOT EXISTS `demo-project.analytics.kpi_provider_daily`
 OPTIONS(description="Provider totals per day: the rows of kpi_daily whose dimensions are all NULL.")
 AS SELECT day, provider_id, kpi, value, numerator, denominator, unit FROM `demo-project`.`analytics`.`kpi_daily` WHERE channel IS NULL AND queue_id IS NULL AND agent_id IS NULL AND experience_id IS NULL;

@@ -57,20 +57,50 @@ ON t.provider_id = s.provider_id AND t.activity_id = s.activity_id
 WHEN MATCHED THEN UPDATE SET activity_type = s.activity_type, regarding_type = s.regarding_type, regarding_id = s.regarding_id, account_id = s.account_id, status = s.status, start_ts = s.start_ts, end_ts = s.end_ts, in_reply_to = s.in_reply_to, initiated_by = s.initiated_by, parties = s.parties, ingested_at = s.ingested_at
 WHEN NOT MATCHED THEN INSERT (provider_id, activity_id, activity_type, regarding_type, regarding_id, account_id, status, start_ts, end_ts, in_reply_to, initiated_by, parties, ingested_at) VALUES (s.provider_id, s.activity_id, s.activity_type, s.regarding_type, s.regarding_id, s.account_id, s.status, s.start_ts, s.end_ts, s.in_reply_to, s.initiated_by, s.parties, s.ingested_at);
 
+CREATE TEMP TABLE restated_days AS
+SELECT DATE '2026-11-20' AS day UNION ALL SELECT DATE '2026-11-21' AS day;
+
 CREATE TEMP TABLE touched_conversations AS
 SELECT DISTINCT provider_id, conversation_id FROM (
   SELECT provider_id, conversation_id FROM `demo-project.analytics._staging_raw_conversations`
   UNION ALL SELECT provider_id, conversation_id FROM `demo-project.analytics._staging_raw_events`
-  UNION ALL SELECT provider_id, conversation_id FROM `demo-project.analytics.raw_conversations` WHERE DATE(conversation_ts) IN (DATE '2026-11-20', DATE '2026-11-21') OR DATE(closed_ts) IN (DATE '2026-11-20', DATE '2026-11-21')
-  UNION ALL SELECT provider_id, conversation_id FROM `demo-project.analytics.raw_events` WHERE DATE(event_ts) IN (DATE '2026-11-20', DATE '2026-11-21')
+  UNION ALL SELECT provider_id, conversation_id FROM (SELECT
+  provider_id,
+  conversation_id
+FROM `demo-project`.`analytics`.`raw_conversations`
+WHERE
+  DATE(conversation_ts) IN (
+    SELECT
+      day
+    FROM restated_days
+  )
+  OR DATE(closed_ts) IN (
+    SELECT
+      day
+    FROM restated_days
+  )
+UNION ALL
+SELECT
+  provider_id,
+  conversation_id
+FROM `demo-project`.`analytics`.`raw_events`
+WHERE
+  DATE(event_ts) IN (
+    SELECT
+      day
+    FROM restated_days
+  )) AS r
 ) AS u;
 
-CREATE TEMP TABLE affected_days_before AS
-/* affected_days_query */;
+CREATE TEMP TABLE touched_customers AS
+/* scope_query customers */;
+
+CREATE TEMP TABLE before_fact_sessions AS
+/* in_scope_query session */;
 
 MERGE `demo-project.analytics.fact_sessions` AS t
 USING (
-  SELECT FALSE AS _scope, provider_id, conversation_id, session_id, channel, queue_id, agent_id, is_agent_session, created_ts, queue_assigned_ts, offered_ts, responded_ts, incoming, accepted, rejected, timed_out, transferred, close_ts, close_reason, time_to_accept_s, time_to_reject_s, wait_s, handle_s, handle_from_focus, wrap_up_s, consults_requested, consults_accepted FROM (/* fact_session_query */) AS r
+  SELECT FALSE AS _scope, provider_id, conversation_id, session_id, channel, queue_id, agent_id, is_agent_session, created_ts, queue_assigned_ts, offered_ts, responded_ts, incoming, accepted, rejected, timed_out, transferred, close_ts, close_reason, time_to_accept_s, time_to_reject_s, wait_s, handle_s, handle_from_focus, wrap_up_s, consults_requested, consults_accepted FROM (/* fact_query session */) AS r
   UNION ALL
   SELECT TRUE AS _scope, provider_id, conversation_id, CAST(NULL AS STRING) AS session_id, CAST(NULL AS STRING) AS channel, CAST(NULL AS STRING) AS queue_id, CAST(NULL AS STRING) AS agent_id, CAST(NULL AS BOOL) AS is_agent_session, CAST(NULL AS TIMESTAMP) AS created_ts, CAST(NULL AS TIMESTAMP) AS queue_assigned_ts, CAST(NULL AS TIMESTAMP) AS offered_ts, CAST(NULL AS TIMESTAMP) AS responded_ts, CAST(NULL AS BOOL) AS incoming, CAST(NULL AS BOOL) AS accepted, CAST(NULL AS BOOL) AS rejected, CAST(NULL AS BOOL) AS timed_out, CAST(NULL AS BOOL) AS transferred, CAST(NULL AS TIMESTAMP) AS close_ts, CAST(NULL AS STRING) AS close_reason, CAST(NULL AS FLOAT64) AS time_to_accept_s, CAST(NULL AS FLOAT64) AS time_to_reject_s, CAST(NULL AS FLOAT64) AS wait_s, CAST(NULL AS FLOAT64) AS handle_s, CAST(NULL AS BOOL) AS handle_from_focus, CAST(NULL AS FLOAT64) AS wrap_up_s, CAST(NULL AS INT64) AS consults_requested, CAST(NULL AS INT64) AS consults_accepted FROM (SELECT DISTINCT provider_id, conversation_id FROM touched_conversations) AS k
 ) AS s
@@ -79,9 +109,32 @@ WHEN MATCHED THEN DELETE
 WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
   INSERT (provider_id, conversation_id, session_id, channel, queue_id, agent_id, is_agent_session, created_ts, queue_assigned_ts, offered_ts, responded_ts, incoming, accepted, rejected, timed_out, transferred, close_ts, close_reason, time_to_accept_s, time_to_reject_s, wait_s, handle_s, handle_from_focus, wrap_up_s, consults_requested, consults_accepted) VALUES (s.provider_id, s.conversation_id, s.session_id, s.channel, s.queue_id, s.agent_id, s.is_agent_session, s.created_ts, s.queue_assigned_ts, s.offered_ts, s.responded_ts, s.incoming, s.accepted, s.rejected, s.timed_out, s.transferred, s.close_ts, s.close_reason, s.time_to_accept_s, s.time_to_reject_s, s.wait_s, s.handle_s, s.handle_from_focus, s.wrap_up_s, s.consults_requested, s.consults_accepted);
 
+CREATE TEMP TABLE changed_fact_sessions AS
+/* changed_query session */;
+
+CREATE TEMP TABLE before_fact_chat_events AS
+/* in_scope_query chat_event */;
+
+MERGE `demo-project.analytics.fact_chat_events` AS t
+USING (
+  SELECT FALSE AS _scope, provider_id, customer_key, event_id, conversation_id, event_ts, name, experience_id, platform, chat_session_id, session_start_ts, module_id, module_name, nps, opt_in_topic, opt_in_level, share_via, pin_success FROM (/* fact_query chat_event */) AS r
+  UNION ALL
+  SELECT TRUE AS _scope, provider_id, customer_key, CAST(NULL AS STRING) AS event_id, CAST(NULL AS STRING) AS conversation_id, CAST(NULL AS TIMESTAMP) AS event_ts, CAST(NULL AS STRING) AS name, CAST(NULL AS STRING) AS experience_id, CAST(NULL AS STRING) AS platform, CAST(NULL AS STRING) AS chat_session_id, CAST(NULL AS TIMESTAMP) AS session_start_ts, CAST(NULL AS STRING) AS module_id, CAST(NULL AS STRING) AS module_name, CAST(NULL AS INT64) AS nps, CAST(NULL AS STRING) AS opt_in_topic, CAST(NULL AS STRING) AS opt_in_level, CAST(NULL AS STRING) AS share_via, CAST(NULL AS BOOL) AS pin_success FROM (SELECT DISTINCT provider_id, customer_key FROM touched_customers) AS k
+) AS s
+ON s._scope AND t.provider_id = s.provider_id AND t.customer_key = s.customer_key
+WHEN MATCHED THEN DELETE
+WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
+  INSERT (provider_id, customer_key, event_id, conversation_id, event_ts, name, experience_id, platform, chat_session_id, session_start_ts, module_id, module_name, nps, opt_in_topic, opt_in_level, share_via, pin_success) VALUES (s.provider_id, s.customer_key, s.event_id, s.conversation_id, s.event_ts, s.name, s.experience_id, s.platform, s.chat_session_id, s.session_start_ts, s.module_id, s.module_name, s.nps, s.opt_in_topic, s.opt_in_level, s.share_via, s.pin_success);
+
+CREATE TEMP TABLE changed_fact_chat_events AS
+/* changed_query chat_event */;
+
+CREATE TEMP TABLE before_fact_conversations AS
+/* in_scope_query conversation */;
+
 MERGE `demo-project.analytics.fact_conversations` AS t
 USING (
-  SELECT FALSE AS _scope, provider_id, conversation_id, channel, direction, customer_id, queue_id, agent_id, conversation_ts, closed_ts, close_reason, waiting_since_ts, answered_ts, incoming, handled, abandoned, transferred, resolved, speed_to_answer_s, time_to_abandon_s, handle_s, hold_s, wrap_up_s, conversation_time_s, first_response_s, csat_answers, csat_top2, nps_answers, nps_promoters, nps_detractors FROM (/* fact_conversation_query */) AS r
+  SELECT FALSE AS _scope, provider_id, conversation_id, channel, direction, customer_id, queue_id, agent_id, conversation_ts, closed_ts, close_reason, waiting_since_ts, answered_ts, incoming, handled, abandoned, transferred, resolved, speed_to_answer_s, time_to_abandon_s, handle_s, hold_s, wrap_up_s, conversation_time_s, first_response_s, csat_answers, csat_top2, nps_answers, nps_promoters, nps_detractors FROM (/* fact_query conversation */) AS r
   UNION ALL
   SELECT TRUE AS _scope, provider_id, conversation_id, CAST(NULL AS STRING) AS channel, CAST(NULL AS STRING) AS direction, CAST(NULL AS STRING) AS customer_id, CAST(NULL AS STRING) AS queue_id, CAST(NULL AS STRING) AS agent_id, CAST(NULL AS TIMESTAMP) AS conversation_ts, CAST(NULL AS TIMESTAMP) AS closed_ts, CAST(NULL AS STRING) AS close_reason, CAST(NULL AS TIMESTAMP) AS waiting_since_ts, CAST(NULL AS TIMESTAMP) AS answered_ts, CAST(NULL AS BOOL) AS incoming, CAST(NULL AS BOOL) AS handled, CAST(NULL AS BOOL) AS abandoned, CAST(NULL AS BOOL) AS transferred, CAST(NULL AS BOOL) AS resolved, CAST(NULL AS FLOAT64) AS speed_to_answer_s, CAST(NULL AS FLOAT64) AS time_to_abandon_s, CAST(NULL AS FLOAT64) AS handle_s, CAST(NULL AS FLOAT64) AS hold_s, CAST(NULL AS FLOAT64) AS wrap_up_s, CAST(NULL AS FLOAT64) AS conversation_time_s, CAST(NULL AS FLOAT64) AS first_response_s, CAST(NULL AS INT64) AS csat_answers, CAST(NULL AS INT64) AS csat_top2, CAST(NULL AS INT64) AS nps_answers, CAST(NULL AS INT64) AS nps_promoters, CAST(NULL AS INT64) AS nps_detractors FROM (SELECT DISTINCT provider_id, conversation_id FROM touched_conversations) AS k
 ) AS s
@@ -90,12 +143,35 @@ WHEN MATCHED THEN DELETE
 WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
   INSERT (provider_id, conversation_id, channel, direction, customer_id, queue_id, agent_id, conversation_ts, closed_ts, close_reason, waiting_since_ts, answered_ts, incoming, handled, abandoned, transferred, resolved, speed_to_answer_s, time_to_abandon_s, handle_s, hold_s, wrap_up_s, conversation_time_s, first_response_s, csat_answers, csat_top2, nps_answers, nps_promoters, nps_detractors) VALUES (s.provider_id, s.conversation_id, s.channel, s.direction, s.customer_id, s.queue_id, s.agent_id, s.conversation_ts, s.closed_ts, s.close_reason, s.waiting_since_ts, s.answered_ts, s.incoming, s.handled, s.abandoned, s.transferred, s.resolved, s.speed_to_answer_s, s.time_to_abandon_s, s.handle_s, s.hold_s, s.wrap_up_s, s.conversation_time_s, s.first_response_s, s.csat_answers, s.csat_top2, s.nps_answers, s.nps_promoters, s.nps_detractors);
 
+CREATE TEMP TABLE changed_fact_conversations AS
+/* changed_query conversation */;
+
+CREATE TEMP TABLE before_fact_chat_sessions AS
+/* in_scope_query chat_session */;
+
+MERGE `demo-project.analytics.fact_chat_sessions` AS t
+USING (
+  SELECT FALSE AS _scope, provider_id, customer_key, chat_session_id, session_start_ts, session_end_ts, conversation_id, experience_id, platform, events, conversations, interacted, span_s FROM (/* fact_query chat_session */) AS r
+  UNION ALL
+  SELECT TRUE AS _scope, provider_id, customer_key, CAST(NULL AS STRING) AS chat_session_id, CAST(NULL AS TIMESTAMP) AS session_start_ts, CAST(NULL AS TIMESTAMP) AS session_end_ts, CAST(NULL AS STRING) AS conversation_id, CAST(NULL AS STRING) AS experience_id, CAST(NULL AS STRING) AS platform, CAST(NULL AS INT64) AS events, CAST(NULL AS INT64) AS conversations, CAST(NULL AS BOOL) AS interacted, CAST(NULL AS FLOAT64) AS span_s FROM (SELECT DISTINCT provider_id, customer_key FROM touched_customers) AS k
+) AS s
+ON s._scope AND t.provider_id = s.provider_id AND t.customer_key = s.customer_key
+WHEN MATCHED THEN DELETE
+WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
+  INSERT (provider_id, customer_key, chat_session_id, session_start_ts, session_end_ts, conversation_id, experience_id, platform, events, conversations, interacted, span_s) VALUES (s.provider_id, s.customer_key, s.chat_session_id, s.session_start_ts, s.session_end_ts, s.conversation_id, s.experience_id, s.platform, s.events, s.conversations, s.interacted, s.span_s);
+
+CREATE TEMP TABLE changed_fact_chat_sessions AS
+/* changed_query chat_session */;
+
 CREATE TEMP TABLE affected_days AS
 SELECT DISTINCT provider_id, day FROM (
-  SELECT provider_id, day FROM affected_days_before
-  UNION ALL SELECT provider_id, day FROM (/* affected_days_query */) AS after_facts
+  SELECT provider_id, day FROM (/* days_query session */) AS session_days
+  UNION ALL SELECT provider_id, day FROM (/* days_query chat_event */) AS chat_event_days
+  UNION ALL SELECT provider_id, day FROM (/* days_query conversation */) AS conversation_days
+  UNION ALL SELECT provider_id, day FROM (/* days_query chat_session */) AS chat_session_days
+  UNION ALL SELECT provider_id, day FROM (/* extra_days_query conversation */) AS conversation_extra_days
   UNION ALL SELECT provider_id, day FROM (SELECT p.provider_id, d.day FROM (SELECT DISTINCT provider_id FROM (SELECT provider_id FROM `demo-project.analytics.raw_conversations` UNION ALL SELECT provider_id FROM `demo-project.analytics.raw_events` UNION ALL SELECT provider_id FROM `demo-project.analytics.kpi_daily`) AS x) AS p
-CROSS JOIN (SELECT DATE '2026-11-20' AS day UNION ALL SELECT DATE '2026-11-21' AS day) AS d) AS restated
+CROSS JOIN restated_days AS d) AS restated
 ) AS u;
 
 CREATE TEMP TABLE kpi_new AS
@@ -113,6 +189,17 @@ ON s._scope AND t.provider_id = s.provider_id AND t.day = s.day AND t.day IN UNN
 WHEN MATCHED THEN DELETE
 WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
   INSERT (day, provider_id, kpi, channel, queue_id, agent_id, experience_id, value, numerator, denominator, unit, computed_at) VALUES (s.day, s.provider_id, s.kpi, s.channel, s.queue_id, s.agent_id, s.experience_id, s.value, s.numerator, s.denominator, s.unit, s.computed_at);
+
+MERGE `demo-project.analytics.chat_module_visits` AS t
+USING (
+  SELECT FALSE AS _scope, day, provider_id, experience_id, module_id, module_name, visits, sessions FROM (/* output_query chat_module_visits */) AS r
+  UNION ALL
+  SELECT TRUE AS _scope, day, provider_id, CAST(NULL AS STRING) AS experience_id, CAST(NULL AS STRING) AS module_id, CAST(NULL AS STRING) AS module_name, CAST(NULL AS INT64) AS visits, CAST(NULL AS INT64) AS sessions FROM (SELECT DISTINCT provider_id, day FROM affected_days) AS k
+) AS s
+ON s._scope AND t.provider_id = s.provider_id AND t.day = s.day AND t.day IN UNNEST(affected_day_list)
+WHEN MATCHED THEN DELETE
+WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
+  INSERT (day, provider_id, experience_id, module_id, module_name, visits, sessions) VALUES (s.day, s.provider_id, s.experience_id, s.module_id, s.module_name, s.visits, s.sessions);
 
 COMMIT TRANSACTION;
 
