@@ -31,6 +31,7 @@ from shared.warehouse.arrow import to_arrow
 from shared.warehouse.port import Warehouse
 from shared.warehouse.tables import (
     RAW_ACTIVITIES,
+    RAW_ACTIVITY_PARTIES,
     RAW_CONVERSATIONS,
     RAW_EVENTS,
     RAW_FAILED_EVENTS,
@@ -73,6 +74,12 @@ def _conversations(records: list[Any]) -> list[tuple[Table, list[Row]]]:
     ]
 
 
+def _activities(records: list[Any]) -> list[tuple[Table, list[Row]]]:
+    rows = activity_rows(records)
+    # Both, even when a page has no parties: the transaction reads both staging tables.
+    return [(RAW_ACTIVITIES, rows.activities), (RAW_ACTIVITY_PARTIES, rows.parties)]
+
+
 COLLECTIONS = (
     Collection(
         "conversations",
@@ -94,7 +101,7 @@ COLLECTIONS = (
     Collection(
         "activities",
         lambda s, since, until, size: s.scan_activities(since, until, size),
-        lambda records: [(RAW_ACTIVITIES, activity_rows(records))],
+        _activities,
         lambda a: a.ingested_at,
     ),
 )

@@ -119,14 +119,20 @@ def failed_event_rows(records: list[FailedEvent]) -> list[Row]:
     ]
 
 
-def activity_rows(records: list[Activity]) -> list[Row]:
-    rows = []
+@dataclass
+class ActivityRows:
+    activities: list[Row] = field(default_factory=list)
+    parties: list[Row] = field(default_factory=list)
+
+
+def activity_rows(records: list[Activity]) -> ActivityRows:
+    out = ActivityRows()
     for a in records:
         data = a.data
         parties = data["parties"]
         # Ingest admits an activity only with exactly one party in role "from": its initiator.
         initiator = next(p for p in parties if p["role"] == "from")
-        rows.append(
+        out.activities.append(
             {
                 "provider_id": a.provider_id,
                 "activity_id": a.activity_id,
@@ -144,4 +150,20 @@ def activity_rows(records: list[Activity]) -> list[Row]:
                 VERSION: a.ingested_at,
             }
         )
-    return rows
+        # One row per party; a party listed twice (two roles) takes part once, as its first role.
+        seen: set[str] = set()
+        for party in parties:
+            if party["partyId"] in seen:
+                continue
+            seen.add(party["partyId"])
+            out.parties.append(
+                {
+                    "provider_id": a.provider_id,
+                    "activity_id": a.activity_id,
+                    "party_id": party["partyId"],
+                    "side": party["side"],
+                    "role": party["role"],
+                    VERSION: a.ingested_at,
+                }
+            )
+    return out

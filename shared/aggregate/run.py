@@ -24,6 +24,7 @@ from shared.aggregate.settings import AggregateSettings, aggregate_settings
 from shared.aggregate.transaction import build_transaction
 from shared.aggregate.wire import AggregateReport
 from shared.config import settings
+from shared.kpi.families import FAMILIES
 from shared.privacy.pseudonym import Pseudonymizer, pseudonymizer
 from shared.privacy.warehouse import ERASURE_STAGING, MAX_ERASURES_PER_RUN, erasure_rows, retention_cutoff
 from shared.store.codec import to_iso
@@ -33,6 +34,7 @@ from shared.warehouse.arrow import to_arrow
 from shared.warehouse.port import Warehouse
 
 log = logging.getLogger("channel_analytics.aggregate")
+AGING = any(f.snapshots for f in FAMILIES.values())
 
 LEASE = "aggregate"
 # The lease is renewed at most this often while pages are read (a Firestore document takes about
@@ -190,7 +192,8 @@ def _run(
     report.staged_rows = sum(loaded.rows.values())
     hook("staged")
     staged_raw = {name for name, rows in loaded.rows.items() if rows}
-    if staged_raw or restated:
+    # Snapshots age with time: a run with nothing new still refreshes the records that are due.
+    if staged_raw or restated or AGING:
         lease.renew(force=True)  # never commit on a lease another run may hold by now
         summary = warehouse.apply(
             build_transaction(

@@ -13,6 +13,7 @@ from functools import cache
 from shared.aggregate.rows import VERSION
 from shared.warehouse.tables import (
     RAW_ACTIVITIES,
+    RAW_ACTIVITY_PARTIES,
     RAW_CONVERSATIONS,
     RAW_EVENTS,
     RAW_FAILED_EVENTS,
@@ -29,6 +30,7 @@ RAW_TABLES = (
     RAW_EVENTS,
     RAW_FAILED_EVENTS,
     RAW_ACTIVITIES,
+    RAW_ACTIVITY_PARTIES,
 )
 
 

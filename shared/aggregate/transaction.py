@@ -27,7 +27,7 @@ from shared.aggregate.rows import VERSION
 from shared.kpi.catalog import CATALOG
 from shared.kpi.dialects import render
 from shared.kpi.families import ordered, scopes
-from shared.kpi.model import Family, Scope
+from shared.kpi.model import Family, Kpi, Scope
 from shared.kpi.sql import (
     TableNames,
     before_table,
@@ -39,6 +39,7 @@ from shared.kpi.sql import (
     kpi_query,
     output_query,
     scope_query,
+    snapshot_query,
 )
 from shared.privacy.warehouse import erasure_days_sql, erasure_statements, retention_statements
 from shared.warehouse.ddl import declared_tables
@@ -48,6 +49,7 @@ from shared.warehouse.tables import (
     KPI_DAILY,
     PROVIDER_SETTINGS,
     RAW_ACTIVITIES,
+    RAW_ACTIVITY_PARTIES,
     RAW_CONVERSATIONS,
     RAW_EVENTS,
     RAW_FAILED_EVENTS,
@@ -58,6 +60,11 @@ from shared.warehouse.tables import (
 
 AFFECTED = "affected_days"
 RESTATED = "restated_days"
+CLOCK = "run_clock"  # (snapshot_day DATE, now_ts TIMESTAMP): the run's day and time, for snapshots
+SNAPSHOT_PRUNE = "snapshot_day_list"  # BigQuery script variable: the partition snapshots replace
+# Rows' computed_at: the run's time from its clock table, so the generated SQL stays the same for
+# every run (and is rendered once per process).
+COMPUTED_AT = f"(SELECT now_ts FROM {CLOCK})"
 KPI_NEW = "kpi_new"
 PRUNE_DAYS = "affected_day_list"  # BigQuery script variable: the partitions kpi_daily's MERGE may touch
 CONVERSATION_KEY = ("provider_id", "conversation_id")
@@ -100,41 +107,50 @@ def _from_staging(warehouse: Warehouse, raw: Table, newest_first: bool = True) -
     )
 
 
-def _children_of_latest(warehouse: Warehouse, child: Table) -> str:
-    """Sessions or participants of the latest staged version of each conversation."""
+def _children_of_latest(warehouse: Warehouse, child: Table, parent: Table) -> str:
+    """Children (sessions, participants, activity parties) of the latest staged version of each
+    parent (a conversation, an activity)."""
     columns = ", ".join(f"x.{c.name}" for c in child.columns)
+    keys = ", ".join(parent.key)
+    match = " AND ".join(f"x.{k} = l.{k}" for k in parent.key)
     return (
         f"SELECT {columns} FROM {warehouse.staging_name(child.name)} AS x\n"
-        f"JOIN (SELECT provider_id, conversation_id, MAX({VERSION}) AS v\n"
-        f"      FROM {warehouse.staging_name(RAW_CONVERSATIONS.name)} GROUP BY provider_id, conversation_id) AS l\n"
-        f"ON x.provider_id = l.provider_id AND x.conversation_id = l.conversation_id AND x.{VERSION} = l.v"
+        f"JOIN (SELECT {keys}, MAX({VERSION}) AS v\n"
+        f"      FROM {warehouse.staging_name(parent.name)} GROUP BY {keys}) AS l\n"
+        f"ON {match} AND x.{VERSION} = l.v"
     )
+
+
+def _replace_children(warehouse: Warehouse, parent: Table, children: tuple[Table, ...]) -> list[str]:
+    """The children of every staged parent replaced by those of its latest staged version."""
+    parents = f"SELECT DISTINCT {', '.join(parent.key)} FROM {warehouse.staging_name(parent.name)}"
+    statements: list[str] = []
+    for child in children:
+        statements += warehouse.replace(
+            ReplaceScope(
+                child,
+                warehouse.name(child.name),
+                _children_of_latest(warehouse, child, parent),
+                parents,
+                parent.key,
+            )
+        )
+    return statements
 
 
 def _raw_statements(warehouse: Warehouse, staged: set[str]) -> list[str]:
     statements: list[str] = []
     if RAW_CONVERSATIONS.name in staged:
         statements += warehouse.upsert(RAW_CONVERSATIONS, _from_staging(warehouse, RAW_CONVERSATIONS))
-        conversations = (
-            f"SELECT DISTINCT provider_id, conversation_id "
-            f"FROM {warehouse.staging_name(RAW_CONVERSATIONS.name)}"
-        )
-        for child in (RAW_SESSIONS, RAW_PARTICIPANTS):
-            statements += warehouse.replace(
-                ReplaceScope(
-                    child,
-                    warehouse.name(child.name),
-                    _children_of_latest(warehouse, child),
-                    conversations,
-                    CONVERSATION_KEY,
-                )
-            )
+        statements += _replace_children(warehouse, RAW_CONVERSATIONS, (RAW_SESSIONS, RAW_PARTICIPANTS))
     if RAW_EVENTS.name in staged:
         # Create-only: an event id, once stored, never changes.
         statements += warehouse.insert_missing(RAW_EVENTS, _from_staging(warehouse, RAW_EVENTS, False))
     for upserted in (RAW_FAILED_EVENTS, RAW_ACTIVITIES, PROVIDER_SETTINGS):
         if upserted.name in staged:
             statements += warehouse.upsert(upserted, _from_staging(warehouse, upserted))
+    if RAW_ACTIVITIES.name in staged:
+        statements += _replace_children(warehouse, RAW_ACTIVITIES, (RAW_ACTIVITY_PARTIES,))
     return statements
 
 
@@ -170,7 +186,7 @@ def _recompute(
     staged: set[str],
     days: Sequence[date],
     erasing: bool,
-    computed_at: datetime,
+    catalog: tuple[Kpi, ...],
 ) -> tuple[list[str], list[str], tuple[str, ...]]:
     """Scopes, facts, affected days, KPI rows and rolled-up tables of ``families``: (statements, the
     summary's columns, script declarations)."""
@@ -219,10 +235,8 @@ def _recompute(
         warehouse.temp_table(AFFECTED, f"SELECT DISTINCT provider_id, day FROM (\n  {union}\n) AS u")
     )
     members = {f.name for f in families}
-    kpis = tuple(k for k in CATALOG if k.family in members)
-    statements.append(
-        warehouse.temp_table(KPI_NEW, kpi_query(dialect, names, _timestamp(warehouse, computed_at), kpis))
-    )
+    kpis = tuple(k for k in catalog if k.family in members)
+    statements.append(warehouse.temp_table(KPI_NEW, kpi_query(dialect, names, COMPUTED_AT, kpis)))
     prune = None
     declarations: tuple[str, ...] = ()
     if dialect == "bigquery":
@@ -258,6 +272,46 @@ def _recompute(
     return statements, summary, declarations
 
 
+def _clock(warehouse: Warehouse, computed_at: datetime) -> str:
+    day = computed_at.astimezone(UTC).date().isoformat()
+    return warehouse.temp_table(
+        CLOCK, f"SELECT DATE '{day}' AS snapshot_day, {_timestamp(warehouse, computed_at)} AS now_ts"
+    )
+
+
+def _snapshot_statements(warehouse: Warehouse, families: list[Family], recomputed: bool) -> list[str]:
+    """Each snapshot's scope, then today's rows of its keys. Facts not recomputed this run changed
+    nothing: their changed-rows tables are empty (the scopes still age the records)."""
+    dialect = warehouse.dialect
+    names = table_names(warehouse)
+    statements: list[str] = []
+    created: set[str] = set()
+    for family in families:
+        if not recomputed and family.stored:
+            statements.append(
+                warehouse.temp_table(
+                    family.changed_table, f"SELECT * FROM {warehouse.name(family.fact.name)} WHERE FALSE"
+                )
+            )
+        for snapshot in family.snapshots:
+            scope = snapshot.scope
+            if scope.table not in created:
+                statements.append(warehouse.temp_table(scope.table, scope_query(scope, dialect, names)))
+                created.add(scope.table)
+            keys = ", ".join(f"s.{k}" for k in scope.key)
+            statements += warehouse.replace(
+                ReplaceScope(
+                    snapshot.table,
+                    warehouse.name(snapshot.table.name),
+                    snapshot_query(snapshot, dialect, names),
+                    f"SELECT DISTINCT k.snapshot_day, {keys} FROM {scope.table} AS s CROSS JOIN {CLOCK} AS k",
+                    ("snapshot_day", *scope.key),
+                    SNAPSHOT_PRUNE if dialect == "bigquery" else None,
+                )
+            )
+    return statements
+
+
 def build_transaction(
     warehouse: Warehouse,
     staged: set[str],
@@ -265,10 +319,12 @@ def build_transaction(
     computed_at: datetime,
     retention_cutoff: date | None = None,
     families: Iterable[Family] | None = None,
+    catalog: tuple[Kpi, ...] = CATALOG,
 ) -> Transaction:
     """The statements for what was staged (raw table names with rows) and the restated ``days``;
     staged erasures are applied, and rows of days before ``retention_cutoff`` dropped (DuckDB).
-    ``families`` (default: every declared family) are the KPI families recomputed."""
+    ``families`` (default: every declared family) are the KPI families recomputed, with their KPIs
+    from ``catalog``."""
     chosen = ordered(None if families is None else {f.name: f for f in families})
     statements = _raw_statements(warehouse, staged)
     erasing = CUSTOMER_ERASURES.name in staged
@@ -278,9 +334,18 @@ def build_transaction(
     recompute = bool(days) or erasing or bool(staged & roots)
     summary = ["0 AS conversations_touched", "0 AS provider_days", "0 AS kpi_rows", "'' AS days"]
     declarations: tuple[str, ...] = ()
+    snapshotting = [f for f in chosen if f.snapshots]
+    if recompute or snapshotting:
+        statements.append(_clock(warehouse, computed_at))
+        if warehouse.dialect == "bigquery" and snapshotting:
+            declarations += (f"DECLARE {SNAPSHOT_PRUNE} ARRAY<DATE> DEFAULT []",)
+            statements.append(f"SET {SNAPSHOT_PRUNE} = ARRAY(SELECT snapshot_day FROM {CLOCK})")
     if recompute:
-        more, summary, declarations = _recompute(warehouse, chosen, staged, days, erasing, computed_at)
+        more, summary, kpi_declarations = _recompute(warehouse, chosen, staged, days, erasing, catalog)
         statements += more
+        declarations += kpi_declarations
+    if snapshotting:
+        statements += _snapshot_statements(warehouse, snapshotting, recompute)
     if retention_cutoff is not None:
         statements += retention_statements(warehouse, retention_cutoff)
     return Transaction(tuple(statements), "SELECT " + ", ".join(summary), declarations)

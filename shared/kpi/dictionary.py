@@ -73,12 +73,18 @@ def render_dictionary() -> str:
             lines.append("")
             lines += [f"- `{name}`: {meaning}" for name, meaning in family.derived_columns]
             lines.append("")
+        rolled_up = [o.table.name for o in family.outputs] + [s.table.name for s in family.snapshots]
+        if rolled_up:
+            lines += ["Also rolled up: " + ", ".join(f"[`{t}`](#{t})" for t in rolled_up) + ".", ""]
+        kpis = [kpi for kpi in CATALOG if kpi.family == family.name]
+        if not kpis:
+            lines += ["Its KPIs are the columns of the tables it rolls up (no `kpi_daily` rows).", ""]
+            continue
         lines += ["| KPI | unit | meaning | formula |", "|---|---|---|---|"]
-        for kpi in CATALOG:
-            if kpi.family == family.name:
-                lines.append(
-                    f"| `{kpi.name}` | {kpi.unit} | {_cell(kpi.description)} | {_cell(kpi.formula_in_words())} |"
-                )
+        lines += [
+            f"| `{kpi.name}` | {kpi.unit} | {_cell(kpi.description)} | {_cell(kpi.formula_in_words())} |"
+            for kpi in kpis
+        ]
         lines.append("")
     lines += ["## Tables", ""]
     for table in declared_tables():

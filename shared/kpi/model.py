@@ -87,6 +87,19 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """A table of per-entity rows as of the run's UTC day (a relationship snapshot): ``sql`` is
+    canonical SQL of the complete rows of today for the keys in ``scope`` (a derived scope that runs
+    after the facts are replaced, so it may read the changed rows and the table itself). Both read
+    the run's clock, ``run_clock(snapshot_day DATE, now_ts TIMESTAMP)``; the rows of today of the keys
+    in scope are replaced (keyed by ``snapshot_day`` and the scope's key)."""
+
+    table: Table
+    scope: Scope
+    sql: str
+
+
+@dataclass(frozen=True)
 class Family:
     """One whole declaration of a KPI family (see the module docstring).
 
@@ -98,6 +111,8 @@ class Family:
     - ``extra_days_sql``: (provider_id, day) pairs whose KPIs a changed fact row moves beyond its own
       day; it reads ``changed_<fact>`` (the rows that differ before and after this run, both versions).
     - ``depends_on``: families whose facts this one's SQL reads (they are replaced first).
+    - ``outputs``: tables rolled up per affected (provider, day); ``snapshots``: tables of per-entity
+      rows as of the run's day, recomputed for the entities a run changes or ages.
     """
 
     name: str
@@ -113,6 +128,7 @@ class Family:
     extra_days_sql: str | None = None
     depends_on: tuple[str, ...] = ()
     outputs: tuple[Output, ...] = ()
+    snapshots: tuple[Snapshot, ...] = ()
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -163,6 +179,12 @@ def family_problems(family: Family) -> list[str]:
         problems.append("the grouping sets must include () (the provider's total)")
     if family.derived_columns and family.derived_sql is None:
         problems.append("derived columns need the derived_sql that computes them")
+    for snapshot in family.snapshots:
+        names = {c.name for c in snapshot.table.columns}
+        if snapshot.scope.root or not {"snapshot_day", *snapshot.scope.key} <= names:
+            problems.append(
+                f"{snapshot.table.name} needs a derived scope whose key, with snapshot_day, it holds"
+            )
     return problems
 
 

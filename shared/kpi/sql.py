@@ -8,7 +8,9 @@ One aggregation, in order (``shared.aggregate.transaction`` assembles it):
 4. ``affected_days`` = the UTC days of the changed rows ∪ each family's ``extra_days_query`` ∪ restated
    and erased days;
 5. ``kpi_query`` returns the complete KPI rows of every (provider_id, day) in ``affected_days``, and
-   ``output_query`` the rows of each family's other rolled-up tables: they replace those days' rows.
+   ``output_query`` the rows of each family's other rolled-up tables: they replace those days' rows;
+6. each snapshot's scope (what the run changed or aged), then ``snapshot_query``: today's rows of
+   those keys (``run_clock`` holds the run's day and time).
 
 Every query is a SELECT; the adapters decide how to write the result (MERGE, DELETE + INSERT).
 """
@@ -21,7 +23,7 @@ from functools import cache
 
 from shared.kpi.catalog import CATALOG
 from shared.kpi.dialects import Dialect, render
-from shared.kpi.model import Family, Kpi, Output, Scope
+from shared.kpi.model import Family, Kpi, Output, Scope, Snapshot
 from shared.kpi.rollup import kpi_sql
 from shared.kpi.sqlparts import same
 
@@ -36,6 +38,7 @@ __all__ = [
     "kpi_query",
     "output_query",
     "scope_query",
+    "snapshot_query",
 ]
 
 
@@ -126,6 +129,12 @@ def extra_days_query(family: Family, dialect: Dialect, names: TableNames) -> str
 def output_query(output: Output, dialect: Dialect, names: TableNames) -> str:
     """The complete rows of ``output.table`` for the (provider_id, day) pairs in ``affected_days``."""
     return render(output.sql, dialect, names.mapping())
+
+
+@cache
+def snapshot_query(snapshot: Snapshot, dialect: Dialect, names: TableNames) -> str:
+    """The complete rows of today (``run_clock``) of ``snapshot.table`` for the keys in its scope."""
+    return render(snapshot.sql, dialect, names.mapping())
 
 
 @cache  # rendering parses and transpiles hundreds of lines: once per process

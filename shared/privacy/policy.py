@@ -9,7 +9,7 @@ accounts and opportunities keep their ids: they are what supervisors slice KPIs 
 - events: ``participant_id``, except on the agent-desk session events (offer, accept, focus, close,
   wrap-up), which CIF logs from the agent's desktop and the session KPIs match to agent participants;
 - activities: ``regarding_id`` of a contact or lead, and every customer-side party's id (its name is
-  dropped: names never reach the warehouse).
+  dropped: names never reach the warehouse), in ``parties`` and in ``raw_activity_parties`` alike.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from shared.kpi.families.sessions import SESSION_EVENTS
 from shared.privacy.pseudonym import Pseudonymizer
 from shared.warehouse.tables import (
     RAW_ACTIVITIES,
+    RAW_ACTIVITY_PARTIES,
     RAW_CONVERSATIONS,
     RAW_EVENTS,
     RAW_PARTICIPANTS,
@@ -60,11 +61,17 @@ def _activity(row: Row, hash_: Pseudonymizer) -> None:
     row["parties"] = parties
 
 
+def _activity_party(row: Row, hash_: Pseudonymizer) -> None:
+    if row["side"] == "customer":
+        row["party_id"] = hash_(row["provider_id"], row["party_id"])
+
+
 _POLICY = {
     RAW_CONVERSATIONS.name: _conversation,
     RAW_PARTICIPANTS.name: _participant,
     RAW_EVENTS.name: _event,
     RAW_ACTIVITIES.name: _activity,
+    RAW_ACTIVITY_PARTIES.name: _activity_party,
 }
 
 

@@ -369,7 +369,128 @@ PROVIDER_SETTINGS = Table(
             "INT64",
             "Gap of silence that starts a new chat session, seconds (default 1800)",
         ),
+        C("relationship_window_days", "INT64", "Relationship snapshots' trailing window, days (default 90)"),
+        C("relationship_contact_days", "INT64", "Expected contact frequency, days (default 7: weekly)"),
+        C("relationship_weight_email", "FLOAT64", "Health-score weight of an e-mail (default 1, 0.5-1.5)"),
+        C("relationship_weight_meeting", "FLOAT64", "Health-score weight of a meeting (default 1, 0.5-1.5)"),
+        C(
+            "relationship_weight_phonecall",
+            "FLOAT64",
+            "Health-score weight of a phone call (default 1, 0.5-1.5)",
+        ),
         C("updated_at", "TIMESTAMP", "When the operator last changed them", True),
     ),
     key=("provider_id",),
+)
+
+# Relationship analytics (seed 001). Activities are facts of their own (replaced per activity, and per
+# reply, since a reply's response time needs the e-mail it answers); the snapshot tables hold one row
+# per CRM record per UTC day, recomputed for today by every run that changes or ages the record.
+RAW_ACTIVITY_PARTIES = Table(
+    "raw_activity_parties",
+    "One row per party of an activity (as raw_activities.parties, flattened for SQL).",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("activity_id", "STRING", "Activity", True),
+        C("party_id", "STRING", "Party (pseudonymous for the customer side)", True),
+        C("side", "STRING", "us or customer", True),
+        C("role", "STRING", "from, to or attendee", True),
+    ),
+    key=("provider_id", "activity_id", "party_id"),
+    cluster_by=("provider_id",),
+)
+
+FACT_ACTIVITIES = Table(
+    "fact_activities",
+    "One row per activity with its initiating side, the time each side invested and, for a reply to "
+    "the other side's e-mail, the response time.",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("activity_id", "STRING", "Activity", True),
+        C("activity_type", "STRING", "email, meeting or phonecall", True),
+        C("regarding_type", "STRING", "account, contact, lead or opportunity", True),
+        C("regarding_id", "STRING", "The record the activity is about", True),
+        C("status", "STRING", "completed, scheduled or canceled", True),
+        C("start_ts", "TIMESTAMP", "Start (sent time for e-mails)", True),
+        C("initiated_by", "STRING", "Side of the 'from' party: us or customer", True),
+        C("minutes_us", "FLOAT64", "Minutes our side invested (seed 001's hourly-investment rules)", True),
+        C("minutes_customer", "FLOAT64", "Minutes the customer's side invested", True),
+        C("replied_to", "STRING", "inReplyToActivityId"),
+        C("response_s", "FLOAT64", "A reply to the other side's completed e-mail: seconds since it"),
+    ),
+    key=("provider_id", "activity_id"),
+    partition_by="start_ts",
+    cluster_by=("provider_id",),
+)
+
+RELATIONSHIP_SNAPSHOT = Table(
+    "relationship_snapshot",
+    "One row per CRM record and UTC day: the relationship KPIs over the trailing window ending that day "
+    "(completed activities only), recomputed by every run that changes or ages the record.",
+    (
+        C("snapshot_day", "DATE", "UTC day of the snapshot", True),
+        C("provider_id", "STRING", "Provider", True),
+        C("regarding_type", "STRING", "account, contact, lead or opportunity", True),
+        C("regarding_id", "STRING", "The record (pseudonymous for contacts and leads)", True),
+        C("window_days", "INT64", "Trailing window, UTC days including snapshot_day", True),
+        C("emails_sent", "INT64", "E-mails from us", True),
+        C("emails_received", "INT64", "E-mails from the customer", True),
+        C("meetings_by_us", "INT64", "Meetings we initiated", True),
+        C("meetings_by_customer", "INT64", "Meetings the customer initiated", True),
+        C("calls_by_us", "INT64", "Phone calls we initiated", True),
+        C("calls_by_customer", "INT64", "Phone calls the customer initiated", True),
+        C("initiated_by_us", "INT64", "Activities we initiated", True),
+        C("initiated_by_customer", "INT64", "Activities the customer initiated", True),
+        C("email_ratio_us", "FLOAT64", "emails_sent ÷ emails_received (NULL when none received)"),
+        C("email_ratio_customer", "FLOAT64", "emails_received ÷ emails_sent (NULL when none sent)"),
+        C("response_time_us_s", "FLOAT64", "Our average seconds to answer the customer's e-mails"),
+        C("response_time_customer_s", "FLOAT64", "The customer's average seconds to answer ours"),
+        C("hours_us", "FLOAT64", "Hours our side invested", True),
+        C("hours_customer", "FLOAT64", "Hours the customer's side invested", True),
+        C("last_interaction_ts", "TIMESTAMP", "Latest completed activity start in the window"),
+        C("next_interaction_ts", "TIMESTAMP", "Earliest scheduled activity start after the run"),
+        C("health_score", "INT64", "0-100 (docs/kpis.md has the formula)", True),
+        C("health_band", "STRING", "good (60-100), fair (40-59) or poor (0-39)", True),
+        C("health_trend", "STRING", "up, down or flat against the score 7 days earlier", True),
+        C("computed_at", "TIMESTAMP", "When the aggregation computed this row", True),
+    ),
+    key=("snapshot_day", "provider_id", "regarding_type", "regarding_id"),
+    partition_by="snapshot_day",
+    cluster_by=("provider_id", "regarding_id"),
+)
+
+RELATIONSHIP_CONTACTS = Table(
+    "relationship_contacts",
+    "The three most-contacted people on each side of a record (completed activities in the window they "
+    "took part in, any role; ties by party_id), per UTC day like relationship_snapshot.",
+    (
+        C("snapshot_day", "DATE", "UTC day of the snapshot", True),
+        C("provider_id", "STRING", "Provider", True),
+        C("regarding_type", "STRING", "account, contact, lead or opportunity", True),
+        C("regarding_id", "STRING", "The record", True),
+        C("side", "STRING", "us or customer", True),
+        C("rank", "INT64", "1, 2 or 3", True),
+        C("party_id", "STRING", "The person (pseudonymous on the customer side)", True),
+        C("interactions", "INT64", "Completed activities in the window they took part in", True),
+    ),
+    key=("snapshot_day", "provider_id", "regarding_type", "regarding_id", "side", "rank"),
+    partition_by="snapshot_day",
+    cluster_by=("provider_id", "regarding_id"),
+)
+
+RELATIONSHIP_DAILY_ACTIVITY = Table(
+    "relationship_daily_activity",
+    "Completed activities per UTC day, record, type and initiating side: the activities chart.",
+    (
+        C("day", "DATE", "UTC day of the activity's start", True),
+        C("provider_id", "STRING", "Provider", True),
+        C("regarding_type", "STRING", "account, contact, lead or opportunity", True),
+        C("regarding_id", "STRING", "The record", True),
+        C("activity_type", "STRING", "email, meeting or phonecall", True),
+        C("initiated_by", "STRING", "us or customer", True),
+        C("activities", "INT64", "Completed activities", True),
+    ),
+    key=("day", "provider_id", "regarding_type", "regarding_id", "activity_type", "initiated_by"),
+    partition_by="day",
+    cluster_by=("provider_id", "regarding_id"),
 )

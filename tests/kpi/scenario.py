@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from shared.aggregate.rows import VERSION, activity_rows
+from shared.store.records import Activity
+
 DAY = date(2026, 3, 2)
 
 
@@ -26,6 +29,8 @@ class Scenario:
     raw_sessions: list[dict[str, Any]] = field(default_factory=list)
     raw_participants: list[dict[str, Any]] = field(default_factory=list)
     raw_events: list[dict[str, Any]] = field(default_factory=list)
+    raw_activities: list[dict[str, Any]] = field(default_factory=list)
+    raw_activity_parties: list[dict[str, Any]] = field(default_factory=list)
 
     def conversation(
         self,
@@ -131,10 +136,44 @@ class Scenario:
         )
         return self
 
+    def activity(
+        self,
+        activity_id: str,
+        kind: str,
+        start: datetime,
+        parties: Sequence[tuple[str, str, str]],
+        *,
+        record: tuple[str, str] = ("opportunity", "opp-1"),
+        minutes: float | None = None,
+        status: str = "completed",
+        reply_to: str | None = None,
+    ) -> Scenario:
+        """An e-mail, meeting or phone call as the extraction stages it; ``parties`` are
+        (party_id, side, role) and the first one is the ``from`` party."""
+        data: dict[str, Any] = {
+            "activityId": activity_id,
+            "activityType": kind,
+            "regardingType": record[0],
+            "regardingId": record[1],
+            "status": status,
+            "startTimestamp": start.isoformat(),
+            "parties": [{"partyId": p, "side": side, "role": role} for p, side, role in parties],
+        }
+        if minutes is not None:
+            data["endTimestamp"] = (start + timedelta(minutes=minutes)).isoformat()
+        if reply_to is not None:
+            data["inReplyToActivityId"] = reply_to
+        rows = activity_rows([Activity(self.provider_id, activity_id, data, start)])
+        self.raw_activities += [{k: v for k, v in r.items() if k != VERSION} for r in rows.activities]
+        self.raw_activity_parties += [{k: v for k, v in r.items() if k != VERSION} for r in rows.parties]
+        return self
+
     def raw(self) -> dict[str, list[dict[str, Any]]]:
         return {
             "raw_conversations": self.raw_conversations,
             "raw_sessions": self.raw_sessions,
             "raw_participants": self.raw_participants,
             "raw_events": self.raw_events,
+            "raw_activities": self.raw_activities,
+            "raw_activity_parties": self.raw_activity_parties,
         }

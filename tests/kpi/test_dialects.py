@@ -30,6 +30,7 @@ from shared.kpi.sql import (
     kpi_query,
     output_query,
     scope_query,
+    snapshot_query,
 )
 from shared.warehouse.ddl import declared_tables
 from shared.warehouse.tables import CHAT_MODULE_VISITS
@@ -52,6 +53,9 @@ def _queries() -> dict[str, Callable[[str, TableNames], str]]:
             queries[f"extra_days_{family.name}"] = lambda d, n, f=family: extra_days_query(f, d, n) or ""
         for output in family.outputs:
             queries[output.table.name] = lambda d, n, o=output: output_query(o, d, n)
+        for snapshot in family.snapshots:
+            queries[snapshot.table.name] = lambda d, n, s=snapshot: snapshot_query(s, d, n)
+            queries[f"scope_{snapshot.scope.table}"] = lambda d, n, s=snapshot.scope: scope_query(s, d, n)
     for scope in scopes([f for f in FAMILIES.values() if f.stored]):
         if not scope.root:
             queries[f"scope_{scope.table}"] = lambda d, n, s=scope: scope_query(s, d, n)
@@ -123,6 +127,7 @@ _CACHED = (
     kpi_sql.days_query,
     kpi_sql.extra_days_query,
     kpi_sql.output_query,
+    kpi_sql.snapshot_query,
     kpi_sql.kpi_query,
 )
 

@@ -215,5 +215,6 @@ def raw_traffic(
     }
     for s in by_provider.values():
         for name, rows in s.raw().items():
-            raw[name].extend(rows)
+            if rows:
+                raw[name].extend(rows)
     return raw

@@ -12,13 +12,16 @@ from typing import Any
 from shared.aggregate.rows import VERSION
 from shared.aggregate.staging import staging_table
 from shared.aggregate.transaction import build_transaction
-from shared.kpi.model import Family
+from shared.kpi.catalog import CATALOG
+from shared.kpi.model import Family, Kpi
 from shared.warehouse.arrow import to_arrow
 from shared.warehouse.ddl import declared_tables
 from shared.warehouse.duckdb import DuckDbWarehouse
 from shared.warehouse.tables import (
     KPI_DAILY,
     PROVIDER_SETTINGS,
+    RAW_ACTIVITIES,
+    RAW_ACTIVITY_PARTIES,
     RAW_CONVERSATIONS,
     RAW_EVENTS,
     RAW_PARTICIPANTS,
@@ -26,8 +29,17 @@ from shared.warehouse.tables import (
     Table,
 )
 
-RAW_TABLES = (RAW_CONVERSATIONS, RAW_SESSIONS, RAW_PARTICIPANTS, RAW_EVENTS, PROVIDER_SETTINGS)
-CONVERSATION_TABLES = (RAW_CONVERSATIONS, RAW_SESSIONS, RAW_PARTICIPANTS)  # staged together, as a run does
+RAW_TABLES = (
+    RAW_CONVERSATIONS,
+    RAW_SESSIONS,
+    RAW_PARTICIPANTS,
+    RAW_EVENTS,
+    RAW_ACTIVITIES,
+    RAW_ACTIVITY_PARTIES,
+    PROVIDER_SETTINGS,
+)
+# Staged together, as a run stages them.
+TOGETHER = ((RAW_CONVERSATIONS, RAW_SESSIONS, RAW_PARTICIPANTS), (RAW_ACTIVITIES, RAW_ACTIVITY_PARTIES))
 KPI_COLUMNS = tuple(c.name for c in KPI_DAILY.columns)
 COMPUTED_AT = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -39,12 +51,18 @@ class KpiWarehouse:
     computed in local time instead of UTC shows up as a test failure. ``families`` limits the KPI
     families recomputed (default: all)."""
 
-    def __init__(self, time_zone: str = "America/Los_Angeles", families: Iterable[Family] | None = None):
+    def __init__(
+        self,
+        time_zone: str = "America/Los_Angeles",
+        families: Iterable[Family] | None = None,
+        catalog: tuple[Kpi, ...] = CATALOG,
+    ):
         self.warehouse = DuckDbWarehouse(":memory:")
         self.con = self.warehouse._conn
         self.warehouse.ensure_schema()
         self.con.execute(f"SET TimeZone = '{time_zone}'")
         self.families = None if families is None else tuple(families)
+        self.catalog = catalog
         self._loads = 0
 
     def reset(self) -> None:
@@ -57,17 +75,23 @@ class KpiWarehouse:
         self._loads += 1
         version = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=self._loads)
         tables: list[Table] = [t for t in RAW_TABLES if raw.get(t.name)]
-        if any(t in CONVERSATION_TABLES for t in tables):
-            tables += [t for t in CONVERSATION_TABLES if t not in tables]
+        for group in TOGETHER:
+            if any(t in group for t in tables):
+                tables += [t for t in group if t not in tables]
         for table in tables:
             rows = [{**row, VERSION: version} for row in raw.get(table.name, ())]
             staged = staging_table(table)
             self.warehouse.load_staging(staged, to_arrow(staged, rows))
         return {name for name, count in self.warehouse.flush_staging().rows.items() if count}
 
-    def aggregate(self, staged: set[str], days: Sequence[date] = ()) -> set[tuple[str, date]]:
-        """One transaction over what ``load`` staged (and restated ``days``); returns the affected days."""
-        transaction = build_transaction(self.warehouse, staged, days, COMPUTED_AT, families=self.families)
+    def aggregate(
+        self, staged: set[str], days: Sequence[date] = (), now: datetime = COMPUTED_AT
+    ) -> set[tuple[str, date]]:
+        """One transaction over what ``load`` staged (and restated ``days``) at ``now``; returns the
+        affected days."""
+        transaction = build_transaction(
+            self.warehouse, staged, days, now, families=self.families, catalog=self.catalog
+        )
         self.warehouse.apply(transaction)
         return self.affected()
 

@@ -11,10 +11,13 @@ from shared.kpi.families.chat_events import CHAT_EVENT, CHAT_EVENT_KPIS
 from shared.kpi.families.chat_sessions import CHAT_SESSION, CHAT_SESSION_KPIS
 from shared.kpi.families.conversations import CONVERSATION, CONVERSATION_KPIS
 from shared.kpi.families.erasures import ERASURE, ERASURE_KPIS
+from shared.kpi.families.relationships import RELATIONSHIP
 from shared.kpi.families.sessions import SESSION, SESSION_KPIS
 from shared.kpi.model import Family, Kpi, Scope
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (SESSION, CONVERSATION, CHAT_EVENT, CHAT_SESSION, ERASURE)}
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (SESSION, CONVERSATION, CHAT_EVENT, CHAT_SESSION, ERASURE, RELATIONSHIP)
+}
 # In catalog order (the data dictionary and kpi_daily's SQL follow it).
 FAMILY_KPIS: dict[str, tuple[Kpi, ...]] = {
     "conversation": CONVERSATION_KPIS,
@@ -22,6 +25,7 @@ FAMILY_KPIS: dict[str, tuple[Kpi, ...]] = {
     "chat_event": CHAT_EVENT_KPIS,
     "chat_session": CHAT_SESSION_KPIS,
     "erasure": ERASURE_KPIS,
+    "relationship": (),  # its KPIs are the columns of the relationship snapshot tables
 }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from shared.kpi.reference import chat_events, chat_sessions, conversations, erasures, sessions
+from shared.kpi.reference import chat_events, chat_sessions, conversations, erasures, relationships, sessions
 from shared.kpi.reference.common import Raw
 
 # Family name -> its reference rows and its own units (checked against the catalog by a test).
@@ -23,6 +23,8 @@ FAMILY_REFERENCES: dict[
     "chat_event": (chat_events.reference_rows, chat_events.UNITS),
     "chat_session": (chat_sessions.reference_rows, chat_sessions.UNITS),
     "erasure": (erasures.reference_rows, erasures.UNITS),
+    # Relationship KPIs are the columns of the snapshot tables, not kpi_daily rows (see ``relationships``).
+    "relationship": (lambda raw, days: [], {}),
 }
 
 
@@ -33,6 +35,15 @@ def reference_kpi_rows(
     ``days`` when given."""
     chosen = FAMILY_REFERENCES if families is None else {f: FAMILY_REFERENCES[f] for f in families}
     return [row for rows, _ in chosen.values() for row in rows(raw, days)]
+
+
+def reference_relationships(raw: Raw, day: date, now: Any) -> dict[str, list[dict[str, Any]]]:
+    """The relationship tables as of ``day`` (the run's UTC day) and ``now`` (the run's time)."""
+    return {
+        "relationship_snapshot": relationships.snapshot_rows(raw, day, now),
+        "relationship_contacts": relationships.contact_rows(raw, day, now),
+        "relationship_daily_activity": relationships.daily_activity_rows(raw),
+    }
 
 
 def reference_module_visits(raw: Raw, days: set[tuple[str, date]] | None = None) -> list[dict[str, Any]]:
