@@ -218,3 +218,69 @@ def raw_traffic(
             if rows:
                 raw[name].extend(rows)
     return raw
+
+
+# -- relationship analytics ------------------------------------------------------------------------
+
+CRM_NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+RECORDS = (("opportunity", "opp-1"), ("account", "acc-1"), ("contact", "ct-1"), ("lead", "ld-1"))
+SELLERS = ("s-1", "s-2", "s-3")
+CONTACT_PEOPLE = ("c-1", "c-2", "c-3")
+
+
+def _activity_version(draw: st.DrawFn, activity_id: str, ids: list[str]) -> dict[str, Any]:
+    kind = draw(st.sampled_from(("email", "email", "meeting", "phonecall")))
+    status = draw(st.sampled_from(("completed", "completed", "completed", "scheduled", "canceled")))
+    if status == "scheduled" and draw(st.booleans()):
+        start = CRM_NOW + timedelta(minutes=draw(st.integers(1, 14 * 24 * 60)))
+    else:  # around the window's edges too: 89-91 days and 7 days back
+        start = CRM_NOW - timedelta(
+            minutes=draw(st.sampled_from((0, 1, 60, 24 * 60, 7 * 24 * 60, 30 * 24 * 60)))
+        )
+        start -= timedelta(days=draw(st.sampled_from((0, 1, 2, 6, 8, 20, 89, 90, 91))))
+    side = draw(st.sampled_from(("us", "customer")))
+    sender = draw(st.sampled_from(SELLERS if side == "us" else CONTACT_PEOPLE))
+    parties = [(sender, side, "from")]
+    for _ in range(draw(st.integers(0, 3))):
+        other = draw(st.sampled_from(("us", "customer")))
+        person = draw(st.sampled_from(SELLERS if other == "us" else CONTACT_PEOPLE))
+        parties.append((person, other, "attendee" if kind == "meeting" else "to"))
+    s = Scenario(provider_id="crm")
+    s.activity(
+        activity_id,
+        kind,
+        start,
+        parties,
+        record=draw(st.sampled_from(RECORDS)),
+        minutes=None if kind == "email" or not draw(st.booleans()) else draw(st.sampled_from((0, 5, 30, 61))),
+        status=status,
+        reply_to=draw(st.sampled_from((None, None, "missing", *ids))) if kind == "email" else None,
+    )
+    return {"id": activity_id, "activity": s.raw_activities[0], "parties": s.raw_activity_parties}
+
+
+@st.composite
+def crm_traffic(draw: st.DrawFn, max_activities: int = 10) -> dict[str, Any]:
+    """Versions of a few activities (rescheduled, completed or canceled later, moved to another
+    record, replies before what they answer) and the provider's relationship settings."""
+    versions: list[dict[str, Any]] = []
+    ids: list[str] = []
+    for n in range(draw(st.integers(1, max_activities))):
+        activity_id = f"a{n}"
+        for _ in range(draw(st.integers(1, 2))):
+            versions.append(_activity_version(draw, activity_id, ids))
+        ids.append(activity_id)
+    settings = []
+    if draw(st.booleans()):
+        settings.append(
+            {
+                "provider_id": "crm",
+                "relationship_window_days": draw(st.sampled_from((None, 30, 90))),
+                "relationship_contact_days": draw(st.sampled_from((None, 3, 7))),
+                "relationship_weight_email": draw(st.sampled_from((None, 0.5, 1.5))),
+                "relationship_weight_meeting": draw(st.sampled_from((None, 0.5, 1.0))),
+                "relationship_weight_phonecall": draw(st.sampled_from((None, 1.5))),
+                "updated_at": CRM_NOW - timedelta(days=1),
+            }
+        )
+    return {"versions": versions, "settings": settings}
