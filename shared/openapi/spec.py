@@ -56,11 +56,13 @@ ERRORS: dict[int, str] = {
     413: "Body, batch or item too large",
     415: "Body is not JSON",
     422: "Invalid fields (per-field details)",
+    429: "Too many requests from this provider (rate_limited); retry after Retry-After seconds",
     503: "Store unavailable (or operator auth not configured); retry after Retry-After seconds",
 }
 
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "Bearer challenge", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}},
     503: {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}},
 }
 
@@ -92,7 +94,7 @@ OPS: dict[str, list[Op]] = {
             201,
             ConversationResponse,
             ConversationRequest,
-            (400, 401, 403, 413, 415, 422, 503),
+            (400, 401, 403, 413, 415, 422, 429, 503),
             updates=True,
             signed=True,
         ),
@@ -103,7 +105,7 @@ OPS: dict[str, list[Op]] = {
             200,
             BatchResponse,
             EventBatch,
-            (400, 401, 403, 413, 415, 422, 503),
+            (400, 401, 403, 413, 415, 422, 429, 503),
             signed=True,
         ),
         Op(
@@ -113,7 +115,7 @@ OPS: dict[str, list[Op]] = {
             200,
             ActivityResponse,
             ActivityBatch,
-            (400, 401, 403, 413, 415, 422, 503),
+            (400, 401, 403, 413, 415, 422, 429, 503),
             signed=True,
         ),
         Op(
@@ -122,7 +124,7 @@ OPS: dict[str, list[Op]] = {
             "Events this provider may log (System and Custom)",
             200,
             EventDefinitionOut,
-            errors=(401, 503),
+            errors=(401, 429, 503),
             list_of=True,
         ),
         Op(
@@ -132,7 +134,7 @@ OPS: dict[str, list[Op]] = {
             "analytics switched off; 404 for a customer this provider has no data of",
             202,
             ErasureReceipt,
-            errors=(401, 404, 422, 503),
+            errors=(401, 404, 422, 429, 503),
             signed=True,
         ),
     ],
