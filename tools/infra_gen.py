@@ -185,6 +185,8 @@ def reporting_views(tables: list[Table], views: list[tuple[str, str, str]]) -> d
         out[name] = {
             "description": f"BI view of {name}: {description}",
             "query": f"SELECT {selected} FROM `{PROJECT_TOKEN}`.`{DATASET_TOKEN}`.`{name}`",
+            "project_token": PROJECT_TOKEN,
+            "dataset_token": DATASET_TOKEN,
         }
     return out
 
