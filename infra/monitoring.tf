@@ -290,7 +290,7 @@ resource "google_monitoring_alert_policy" "aggregation_backlog" {
       5 minutes can read (runs report `"more": true`).
       1. See records read per run and run duration on the dashboard.
       2. A one-off burst drains by itself (each run reads up to ANALYTICS_AGGREGATE_MAX_RECORDS).
-         A sustained rate above it: docs/scale.md, "The aggregation".
+         A sustained rate above it: docs/scale.md, "Where the aggregation bites".
       Runbook: docs/deploy.md, "When an alert fires".
     EOT
   }
@@ -338,6 +338,48 @@ resource "google_monitoring_alert_policy" "ingest_errors" {
          - 503 store_unavailable: Firestore (quota, outage, IAM on the database).
          - 500 / 503 without our JSON: instances at max_instances or crashing (dashboard: instances).
       Runbook: docs/deploy.md, "When an alert fires".
+    EOT
+  }
+
+  depends_on = [google_project_service.api]
+}
+
+# A flood (or real growth) shows first as instances at the cap: requests then queue and fail, and
+# the bill grows by the hour. Nothing else pages on a flood of 401s or 429s (they are not 5xx).
+resource "google_monitoring_alert_policy" "ingest_saturated" {
+  project               = var.project_id
+  display_name          = "Channel Analytics (${var.name_prefix}): ingest at its instance cap"
+  combiner              = "OR"
+  severity              = "WARNING"
+  notification_channels = local.notification_channels
+  user_labels           = local.alert_labels
+
+  conditions {
+    display_name = "Ingest instances at 90% of max_instances or more for 15 minutes"
+    condition_threshold {
+      filter          = "metric.type=\"run.googleapis.com/container/instance_count\" AND resource.type=\"cloud_run_revision\" AND resource.label.service_name=\"${var.name_prefix}-ingest\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0.9 * lookup(var.max_instances, "ingest", local.function_specs.ingest.max_instances) - 0.5
+      duration        = "900s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_MAX"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    subject   = "Channel Analytics: ingest is at its instance cap"
+    content   = <<-EOT
+      `${var.name_prefix}-ingest` has run at (nearly) max_instances for 15 minutes. Either providers send
+      more than the deployment is sized for, or someone floods the public URL.
+      1. Dashboard: ingest requests by status class. Mostly 2xx: real load, raise `max_instances` (docs/scale.md).
+         Mostly 401/429: a flood or a misbehaving client; see who in the request logs
+         (`gcloud logging read 'resource.labels.service_name="${var.name_prefix}-ingest" AND httpRequest.status>=400' --limit 50`)
+         and put the edge in front (`ingest_domain`, Cloud Armor) if it is not.
+      Runbook: docs/deploy.md, "When an alert fires" and "Abuse limits".
     EOT
   }
 
@@ -437,6 +479,7 @@ resource "google_monitoring_dashboard" "pipeline" {
         google_monitoring_alert_policy.aggregation_stale.name,
         google_monitoring_alert_policy.aggregation_backlog.name,
         google_monitoring_alert_policy.ingest_errors.name,
+        google_monitoring_alert_policy.ingest_saturated.name,
       ],
       [for p in google_monitoring_alert_policy.uptime : p.name],
     ))

@@ -67,6 +67,7 @@ output "alert_policies" {
       aggregation_stale   = google_monitoring_alert_policy.aggregation_stale.name
       aggregation_backlog = google_monitoring_alert_policy.aggregation_backlog.name
       ingest_errors       = google_monitoring_alert_policy.ingest_errors.name
+      ingest_saturated    = google_monitoring_alert_policy.ingest_saturated.name
     },
     { for k, p in google_monitoring_alert_policy.uptime : "${k}_uptime" => p.name },
   )

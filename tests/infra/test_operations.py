@@ -74,6 +74,7 @@ def test_the_pipeline_alerts_cover_failed_runs_a_stale_watermark_a_backlog_and_i
         "aggregation_stale",
         "aggregation_backlog",
         "ingest_errors",
+        "ingest_saturated",
         "uptime",
     } <= set(p)
     failed = [block["filter"] for _, block in conditions(p["aggregation_failed"])]
@@ -97,6 +98,11 @@ def test_the_pipeline_alerts_cover_failed_runs_a_stale_watermark_a_backlog_and_i
     assert "-ingest" in ingest["filter"] and 'response_code_class="5xx"' in ingest["filter"]
     assert "-ingest" in ingest["denominator_filter"] and "5xx" not in ingest["denominator_filter"]
     assert ref(ingest["threshold_value"]) == "var.alert_ingest_error_ratio"
+    [(_, saturated)] = conditions(p["ingest_saturated"])
+    assert "instance_count" in saturated["filter"] and "-ingest" in saturated["filter"]
+    assert 'lookup(var.max_instances, "ingest", local.function_specs.ingest.max_instances)' in (
+        saturated["threshold_value"]
+    ), "the cap the alert compares with is the one functions.tf deploys"
 
 
 def test_alerts_and_dashboard_read_only_declared_log_metrics_or_built_in_ones():
