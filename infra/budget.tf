@@ -14,7 +14,9 @@ provider "google" {
   user_project_override = true
 }
 
+# Read only for a budget: a data source is read at plan time, before Terraform enables any API.
 data "google_project" "this" {
+  count      = var.billing_account == null ? 0 : 1
   project_id = var.project_id
 }
 
@@ -26,7 +28,7 @@ resource "google_billing_budget" "project" {
   display_name    = "Channel Analytics ${var.name_prefix}"
 
   budget_filter {
-    projects        = ["projects/${data.google_project.this.number}"]
+    projects        = ["projects/${data.google_project.this[0].number}"]
     calendar_period = "MONTH"
   }
 

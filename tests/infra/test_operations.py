@@ -4,7 +4,10 @@ remote state. Structural checks of infra/ (python-hcl2), held against the code w
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 
 import hcl2
 import pytest
@@ -14,6 +17,7 @@ from shared.config import reset_settings, settings
 from shared.warehouse import ddl, reporting
 from shared.warehouse.tables import Column, Table
 from tests.infra.terraform import INFRA, ROOT, first, load, ref
+from tests.infra.test_terraform import _expression
 from tests.support.functions import function_client
 from tools import infra_gen
 
@@ -100,8 +104,9 @@ def test_the_pipeline_alerts_cover_failed_runs_a_stale_watermark_a_backlog_and_i
     assert ref(ingest["threshold_value"]) == "var.alert_ingest_error_ratio"
     [(_, saturated)] = conditions(p["ingest_saturated"])
     assert "instance_count" in saturated["filter"] and "-ingest" in saturated["filter"]
-    assert 'lookup(var.max_instances, "ingest", local.function_specs.ingest.max_instances)' in (
-        saturated["threshold_value"]
+    assert (
+        'lookup(var.max_instances, "ingest", local.function_specs.ingest.max_instances)'
+        in (saturated["threshold_value"])
     ), "the cap the alert compares with is the one functions.tf deploys"
 
 
@@ -340,7 +345,7 @@ def test_the_budget_alerts_the_same_channels_and_exists_only_with_a_billing_acco
     assert (
         "local.notification_channels" in first(budget["all_updates_rule"])["monitoring_notification_channels"]
     )
-    assert "data.google_project.this.number" in first(budget["budget_filter"])["projects"][0]
+    assert "data.google_project.this[0].number" in first(budget["budget_filter"])["projects"][0]
     assert "billingbudgets.googleapis.com" in config.locals["optional_apis"]
     assert "monitoring.googleapis.com" in config.locals["base_apis"]
 
@@ -355,3 +360,55 @@ def test_the_remote_state_example_is_a_gcs_backend_that_make_deploy_uses():
     )
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "-backend-config=gcs.tfbackend" in makefile and "wildcard infra/gcs.tfbackend" in makefile
+
+
+def test_terraform_itself_renders_the_dashboard_and_the_bi_readers_roles(tmp_path):
+    """Offline (no provider): Terraform's own templatefile() and for-expressions on sample values."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("terraform is not on PATH: the dashboard template is not rendered by terraform")
+    shutil.copy(INFRA / "dashboard.json.tftpl", tmp_path / "dashboard.json.tftpl")
+    reporting_tf = (INFRA / "reporting.tf").read_text(encoding="utf-8")
+    (tmp_path / "main.tf").write_text(
+        'variable "reporting_readers" {\n'
+        '  default = ["group:bi@example.com", "serviceAccount:metabase@p.iam.gserviceaccount.com"]\n'
+        "}\n"
+        'variable "reporting_readers_run_jobs" { default = true }\n'
+        "locals {\n"
+        f"  reporting_reader_project_roles = {_expression(reporting_tf, 'reporting_reader_project_roles')}\n"
+        f"  reporting_project_roles = {_expression(reporting_tf, 'reporting_project_roles')}\n"
+        "}\n"
+        'output "roles" { value = local.reporting_project_roles }\n'
+        'output "dashboard" {\n'
+        '  value = jsondecode(templatefile("${path.module}/dashboard.json.tftpl", {\n'
+        '    title = "t", runs_metric = "logging.googleapis.com/user/x/runs", records_metric = "r",\n'
+        '    rows_metric = "w", duration_metric = "d", lag_metric = "l", lag_threshold_s = 3600,\n'
+        '    ingest_service = "x-ingest", name_prefix = "x",\n'
+        '    alert_policies = jsonencode(["projects/p/alertPolicies/1"]),\n'
+        "  }))\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+    run = {"cwd": tmp_path, "capture_output": True, "text": True, "timeout": 120, "env": env}
+    assert subprocess.run([terraform, "init", "-input=false", "-no-color"], **run).returncode == 0
+    applied = subprocess.run([terraform, "apply", "-auto-approve", "-input=false", "-no-color"], **run)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    outputs = json.loads(subprocess.run([terraform, "output", "-json"], **run).stdout)
+    roles = outputs["roles"]["value"]
+    assert {(r["member"], r["role"]) for r in roles.values()} == {
+        (member, role)
+        for member in ("group:bi@example.com", "serviceAccount:metabase@p.iam.gserviceaccount.com")
+        for role in ("roles/bigquery.jobUser", "roles/bigquery.readSessionUser")
+    }
+    dashboard = outputs["dashboard"]["value"]
+    assert dashboard["displayName"] == "t"
+    text = json.dumps(dashboard)
+    assert '"legendTemplate": "${metric.label.status}"' in text, "$${ renders as a literal ${"
+    assert 'metric.type=\\"logging.googleapis.com/user/x/runs\\"' in text
+    incidents = next(
+        t["widget"]["incidentList"]
+        for t in dashboard["mosaicLayout"]["tiles"]
+        if "incidentList" in t["widget"]
+    )
+    assert incidents["policyNames"] == ["projects/p/alertPolicies/1"]
