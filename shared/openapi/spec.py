@@ -94,7 +94,7 @@ OPS: dict[str, list[Op]] = {
             201,
             ConversationResponse,
             ConversationRequest,
-            (400, 401, 403, 413, 415, 422, 429, 503),
+            (400, 401, 403, 413, 415, 422, 503),
             updates=True,
             signed=True,
         ),
@@ -105,7 +105,7 @@ OPS: dict[str, list[Op]] = {
             200,
             BatchResponse,
             EventBatch,
-            (400, 401, 403, 413, 415, 422, 429, 503),
+            (400, 401, 403, 413, 415, 422, 503),
             signed=True,
         ),
         Op(
@@ -115,7 +115,7 @@ OPS: dict[str, list[Op]] = {
             200,
             ActivityResponse,
             ActivityBatch,
-            (400, 401, 403, 413, 415, 422, 429, 503),
+            (400, 401, 403, 413, 415, 422, 503),
             signed=True,
         ),
         Op(
@@ -124,7 +124,7 @@ OPS: dict[str, list[Op]] = {
             "Events this provider may log (System and Custom)",
             200,
             EventDefinitionOut,
-            errors=(401, 429, 503),
+            errors=(401, 503),
             list_of=True,
         ),
         Op(
@@ -134,7 +134,7 @@ OPS: dict[str, list[Op]] = {
             "analytics switched off; 404 for a customer this provider has no data of",
             202,
             ErasureReceipt,
-            errors=(401, 404, 422, 429, 503),
+            errors=(401, 404, 422, 503),
             signed=True,
         ),
     ],
@@ -252,6 +252,10 @@ OPS: dict[str, list[Op]] = {
     ],
 }
 
+# Functions whose routes (all but the public ones) are provider routes, held to the per-provider request
+# rate (shared/http/ratelimit.py): each of them may answer 429 rate_limited.
+RATE_LIMITED = {"ingest"}
+
 # Every function also answers these two, without credentials.
 COMMON = [
     Op("get", "/healthz", "Liveness: the function is up", 200, None, errors=(), public=True),
@@ -337,12 +341,12 @@ def _response_schema(op: Op) -> dict[str, Any]:
     return _ref(op.response)
 
 
-def _operation(op: Op) -> dict[str, Any]:
+def _operation(op: Op, rate_limited: bool = False) -> dict[str, Any]:
     body = _response_schema(op)
     responses: dict[str, Any] = {
         str(op.status): {"description": "OK", "content": {"application/json": {"schema": body}}}
     }
-    for status in op.errors:
+    for status in (*op.errors, 429) if rate_limited else op.errors:
         responses[str(status)] = {
             "description": ERRORS[status],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -389,7 +393,8 @@ def openapi_document(function: str) -> dict[str, Any]:
     schemas["Error"] = ERROR_SCHEMA
     paths: dict[str, Any] = {}
     for op in ops:
-        paths.setdefault(op.path, {})[op.method] = _operation(op)
+        limited = function in RATE_LIMITED and not op.public
+        paths.setdefault(op.path, {})[op.method] = _operation(op, limited)
     title, description = TITLES[function]
     return {
         "openapi": "3.1.0",
