@@ -59,7 +59,7 @@ infra-gen: $(STAMP) ## regenerate infra/generated/*.json from the warehouse tabl
 
 deploy: build infra-gen ## build, infra-gen, then terraform init/plan/apply in infra/ with infra/$(TF_VARS) (docs/deploy.md)
 	@test -f infra/$(TF_VARS) || { echo "make deploy: infra/$(TF_VARS) is missing; copy infra/terraform.tfvars.example and fill it in" >&2; exit 1; }
-	$(TF) -chdir=infra init -input=false
+	$(TF) -chdir=infra init -input=false $(if $(wildcard infra/gcs.tfbackend),-backend-config=gcs.tfbackend)
 	$(TF) -chdir=infra plan -input=false -var-file=$(TF_VARS) -out=tfplan
 	$(TF) -chdir=infra apply -input=false tfplan
 

@@ -1,6 +1,9 @@
 # The APIs the deployment uses. Left enabled on destroy: other workloads of the project may use them.
+# docs/deploy.md lists the same ones for `enable_apis = false` (tests/infra checks).
 locals {
-  apis = toset([
+  apis = toset(concat(local.base_apis, local.optional_apis))
+
+  base_apis = [
     "artifactregistry.googleapis.com",
     "bigquery.googleapis.com",
     "cloudbuild.googleapis.com",
@@ -10,10 +13,17 @@ locals {
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "logging.googleapis.com",
+    "monitoring.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
-  ])
+  ]
+
+  # Only for the optional parts: the budget (billing_account) and the edge (ingest_domain).
+  optional_apis = concat(
+    var.billing_account == null ? [] : ["billingbudgets.googleapis.com"],
+    var.ingest_domain == null ? [] : ["compute.googleapis.com"],
+  )
 }
 
 resource "google_project_service" "api" {

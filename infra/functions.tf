@@ -135,9 +135,11 @@ resource "google_cloudfunctions2_function" "function" {
     min_instance_count               = each.value.min_instances
     max_instance_count               = lookup(var.max_instances, each.key, each.value.max_instances)
     timeout_seconds                  = each.value.timeout_seconds
-    ingress_settings                 = "ALLOW_ALL" # private functions are closed by IAM (run.invoker), not by ingress
-    all_traffic_on_latest_revision   = true
-    service_account_email            = google_service_account.function[each.key].email
+    # Private functions are closed by IAM (run.invoker), not by ingress. Behind the edge
+    # (var.ingest_domain, edge.tf), the public function takes traffic from the load balancer only.
+    ingress_settings               = each.value.public && local.edge_enabled ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_ALL"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.function[each.key].email
 
     environment_variables = {
       ANALYTICS_STORE                = local.store_url
@@ -147,6 +149,9 @@ resource "google_cloudfunctions2_function" "function" {
       # (Cloud Scheduler cannot send the operator token); the app verifies the token and the e-mail.
       ANALYTICS_ADMIN_INVOKERS = each.value.schedule != null ? google_service_account.scheduler.email : ""
       THREADS                  = tostring(each.value.concurrency)
+      # The per-provider request rate of the provider routes (429 rate_limited; docs/deploy.md).
+      ANALYTICS_PROVIDER_RATE_LIMIT = tostring(var.provider_rate_limit)
+      ANALYTICS_PROVIDER_RATE_BURST = tostring(var.provider_rate_burst)
     }
 
     dynamic "secret_environment_variables" {

@@ -5,8 +5,10 @@ output "function_urls" {
 
 # The per-function URLs are null for a function whose code is not in the deployed tree.
 output "ingest_url" {
-  description = "Give this to channel providers (with their API key)."
-  value       = try(google_cloudfunctions2_function.function["ingest"].service_config[0].uri, null)
+  description = "Give this to channel providers (with their API key): the edge domain when ingest_domain is set, else the function's URL."
+  value = local.edge_enabled ? "https://${var.ingest_domain}" : try(
+    google_cloudfunctions2_function.function["ingest"].service_config[0].uri, null
+  )
 }
 
 output "providers_url" {
@@ -45,4 +47,38 @@ output "warehouse_url" {
 output "admin_token_command" {
   description = "Prints the operator token (needs secretmanager.versions.access on the secret)."
   value       = "gcloud secrets versions access latest --secret=${google_secret_manager_secret.secret["admin_token"].secret_id} --project=${var.project_id}"
+}
+
+output "ingest_edge_ip" {
+  description = "With ingest_domain: the load balancer's address; point an A record of the domain at it (the certificate is issued once it resolves)."
+  value       = try(google_compute_global_address.ingest["ingest"].address, null)
+}
+
+output "dashboard_url" {
+  description = "The pipeline's Cloud Monitoring dashboard."
+  value       = "https://console.cloud.google.com/monitoring/dashboards/custom/${element(split("/", google_monitoring_dashboard.pipeline.id), 3)}?project=${var.project_id}"
+}
+
+output "alert_policies" {
+  description = "The alert policies that page the notification channels."
+  value = merge(
+    {
+      aggregation_failed  = google_monitoring_alert_policy.aggregation_failed.name
+      aggregation_stale   = google_monitoring_alert_policy.aggregation_stale.name
+      aggregation_backlog = google_monitoring_alert_policy.aggregation_backlog.name
+      ingest_errors       = google_monitoring_alert_policy.ingest_errors.name
+      ingest_saturated    = google_monitoring_alert_policy.ingest_saturated.name
+    },
+    { for k, p in google_monitoring_alert_policy.uptime : "${k}_uptime" => p.name },
+  )
+}
+
+output "reporting_dataset" {
+  description = "The BI dataset (PROJECT.DATASET): KPI views only; give BI tools this one (docs/deploy.md, BI access)."
+  value       = "${var.project_id}.${google_bigquery_dataset.reporting.dataset_id}"
+}
+
+output "reporting_views" {
+  description = "The views in the BI dataset."
+  value       = sort(keys(google_bigquery_table.reporting))
 }

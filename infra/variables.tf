@@ -143,7 +143,7 @@ variable "protect_data" {
 }
 
 variable "create_secret_versions" {
-  description = "Generate the admin token and key pepper (random, 48 characters) as the first version of each secret, via write-only attributes, so they never reach the state. Set to false to add the versions yourself with gcloud before the first apply."
+  description = "Generate the admin token, the key pepper and the pseudonym salt (random, 48 characters) as the first version of each secret, via write-only attributes, so they never reach the state. Set to false to add the versions yourself with gcloud before the first apply."
   type        = bool
   default     = true
 }
@@ -176,4 +176,189 @@ variable "scheduler_time_zone" {
   description = "Time zone of the cron schedules."
   type        = string
   default     = "Etc/UTC"
+}
+
+# ------------------------------------------------------------------------ monitoring and alerting
+
+variable "alert_emails" {
+  description = "E-mail addresses the pipeline's alerts are sent to (one Cloud Monitoring e-mail channel each)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alert_emails: e-mail addresses only."
+  }
+}
+
+variable "notification_channels" {
+  description = "Existing Cloud Monitoring notification channels the alerts also page, as projects/PROJECT/notificationChannels/ID (PagerDuty, Slack, SMS, Pub/Sub... created in the console or elsewhere)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", c))])
+    error_message = "notification_channels: use the channel's full name, projects/PROJECT/notificationChannels/ID."
+  }
+}
+
+variable "alert_stale_minutes" {
+  description = "Page when no aggregation run has completed for this many minutes (runs are every 5 minutes). Disabled while scheduler_paused."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.alert_stale_minutes >= 15 && floor(var.alert_stale_minutes) == var.alert_stale_minutes
+    error_message = "alert_stale_minutes: a whole number of minutes, at least 15 (three missed runs)."
+  }
+}
+
+variable "alert_failed_runs" {
+  description = "Open an incident when this many aggregation attempts fail within 15 minutes (the scheduler retries a failed run twice)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.alert_failed_runs >= 1 && floor(var.alert_failed_runs) == var.alert_failed_runs
+    error_message = "alert_failed_runs: a whole number, at least 1."
+  }
+}
+
+variable "alert_backlog_minutes" {
+  description = "Warn when the aggregation's watermark stays more than this many minutes behind for 15 minutes (a growing backlog)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.alert_backlog_minutes >= 10
+    error_message = "alert_backlog_minutes: at least 10."
+  }
+}
+
+variable "alert_ingest_error_ratio" {
+  description = "Page when more than this share of ingest requests is answered 5xx (503 included) for 5 minutes."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.alert_ingest_error_ratio > 0 && var.alert_ingest_error_ratio < 1
+    error_message = "alert_ingest_error_ratio: a fraction between 0 and 1, e.g. 0.05."
+  }
+}
+
+variable "uptime_check_period" {
+  description = "How often the uptime check calls /healthz of the public function, from each checker region."
+  type        = string
+  default     = "300s"
+
+  validation {
+    condition     = contains(["60s", "300s", "600s", "900s"], var.uptime_check_period)
+    error_message = "uptime_check_period: 60s, 300s, 600s or 900s (Cloud Monitoring's choices)."
+  }
+}
+
+variable "billing_account" {
+  description = "Billing account id (XXXXXX-XXXXXX-XXXXXX) for a monthly budget alert on this project; null = no budget. Needs roles/billing.costsManager on the account."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.billing_account == null || can(regex("^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$", var.billing_account))
+    error_message = "billing_account: the id as XXXXXX-XXXXXX-XXXXXX."
+  }
+}
+
+variable "monthly_budget" {
+  description = "Monthly budget of the project, in the billing account's currency; alerts at 50%, 90% and 100% spent and at 100% forecast."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.monthly_budget >= 1
+    error_message = "monthly_budget: at least 1."
+  }
+}
+
+# ------------------------------------------------------------------------------------- BI access
+
+variable "reporting_dataset_id" {
+  description = "BigQuery dataset of the BI views (only the KPI tables and views); null = DATASET_reporting."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.reporting_dataset_id == null || can(regex("^[A-Za-z0-9_]{1,1024}$", var.reporting_dataset_id))
+    error_message = "reporting_dataset_id: letters, digits and underscores only."
+  }
+}
+
+variable "reporting_readers" {
+  description = "Who may read the BI views, e.g. [\"group:bi-team@example.com\", \"serviceAccount:metabase@P.iam.gserviceaccount.com\"]. They get roles/bigquery.dataViewer on the reporting dataset only, never on the warehouse."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for p in var.reporting_readers : can(regex("^(user|group|serviceAccount|domain):.+", p))
+    ])
+    error_message = "reporting_readers: use user:, group:, serviceAccount: or domain: members."
+  }
+}
+
+variable "reporting_readers_run_jobs" {
+  description = "Also let reporting_readers run query jobs in this project (roles/bigquery.jobUser and roles/bigquery.readSessionUser), so their queries are billed here; false when they bill their own project."
+  type        = bool
+  default     = true
+}
+
+# -------------------------------------------------------------------------------- abuse limits
+
+variable "provider_rate_limit" {
+  description = "Requests a second one provider may send to one ingest instance (ANALYTICS_PROVIDER_RATE_LIMIT); past it the app answers 429 rate_limited with Retry-After. 0 = no limit. With N instances a provider gets at most N times this."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.provider_rate_limit >= 0
+    error_message = "provider_rate_limit: 0 (no limit) or a positive number of requests a second."
+  }
+}
+
+variable "provider_rate_burst" {
+  description = "Requests a provider may send at once to one instance above the rate (ANALYTICS_PROVIDER_RATE_BURST); 0 = twice the rate."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.provider_rate_burst >= 0 && floor(var.provider_rate_burst) == var.provider_rate_burst
+    error_message = "provider_rate_burst: 0 or a whole number of requests."
+  }
+}
+
+variable "ingest_domain" {
+  description = "A domain for the ingest API (e.g. ingest.analytics.example.com): Terraform then puts an external HTTPS load balancer with a Google-managed certificate and a Cloud Armor policy in front of ingest, and closes its run.app URL. null = no edge (ingest is called at its run.app URL)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ingest_domain == null || can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.ingest_domain))
+    error_message = "ingest_domain: a lowercase DNS name such as ingest.analytics.example.com."
+  }
+}
+
+variable "edge_rate_limits" {
+  description = "Cloud Armor limits at the edge (with ingest_domain), per minute: per_key for each Authorization header value (each API key), per_ip for requests without one. Above the app's own limit, so providers normally meet the app's JSON 429 first; the edge only stops floods."
+  type = object({
+    per_key = number
+    per_ip  = number
+  })
+  default = {
+    per_key = 60000
+    per_ip  = 600
+  }
+
+  validation {
+    condition     = var.edge_rate_limits.per_key >= 1 && var.edge_rate_limits.per_ip >= 1
+    error_message = "edge_rate_limits: at least 1 request a minute."
+  }
 }

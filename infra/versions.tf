@@ -13,11 +13,15 @@ terraform {
       source  = "hashicorp/random"
       version = "~> 3.7" # 3.7: ephemeral random_password
     }
+    time = {
+      source  = "hashicorp/time"
+      version = "~> 0.13" # time_sleep: log-based metrics become known to Cloud Monitoring (monitoring.tf)
+    }
   }
 
   # State is local by default (infra/terraform.tfstate, ignored by git). For a team, keep it in a
-  # versioned GCS bucket: add `backend "gcs" {}` here and run
-  # `terraform -chdir=infra init -backend-config="bucket=BUCKET" -backend-config="prefix=channel-analytics"`.
+  # versioned GCS bucket: copy backend.tf.example to backend.tf and gcs.tfbackend.example to
+  # gcs.tfbackend (docs/deploy.md, "State"); `make deploy` then initialises with it.
 }
 
 provider "google" {

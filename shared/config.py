@@ -30,6 +30,10 @@ class Settings:
     warehouse_retention_days: int
     # How far the time in a request signature may be from ours (docs/api.md, "Request signing").
     signature_tolerance_seconds: int = 300
+    # Requests a second one provider may send to one instance (0 = no limit), and the burst
+    # (0 = twice the rate): shared/http/ratelimit.py.
+    provider_rate_limit: float = 0.0
+    provider_rate_burst: int = 0
 
 
 def _list(name: str) -> tuple[str, ...]:
@@ -39,6 +43,14 @@ def _list(name: str) -> tuple[str, ...]:
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return default if raw in (None, "") else int(raw)
+
+
+def _non_negative(name: str) -> float:
+    raw = os.environ.get(name)
+    value = 0.0 if raw in (None, "") else float(raw)
+    if not 0 <= value < float("inf"):  # also refuses NaN
+        raise ValueError(f"{name} must be 0 or a positive number, not {raw!r}")
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +74,8 @@ def settings() -> Settings:
         # Warehouse day partitions older than this are dropped (24 months by default).
         warehouse_retention_days=_int("ANALYTICS_WAREHOUSE_RETENTION_DAYS", 730),
         signature_tolerance_seconds=_int("ANALYTICS_SIGNATURE_TOLERANCE_SECONDS", 300),
+        provider_rate_limit=_non_negative("ANALYTICS_PROVIDER_RATE_LIMIT"),
+        provider_rate_burst=int(_non_negative("ANALYTICS_PROVIDER_RATE_BURST")),
     )
 
 

@@ -1,7 +1,8 @@
 """Terraform inputs generated from the declarations the code uses: ``make infra-gen``.
 
 - ``infra/generated/bigquery_tables.json`` from ``shared/warehouse/tables.py``: every ``Table`` declared
-  there (schema, day partitioning, clustering, ``require_partition_filter``) and every view;
+  there (schema, day partitioning, clustering, ``require_partition_filter``), every view, and the
+  BI reporting views: one per table or view that ``shared/warehouse/reporting.py`` exposes;
 - ``infra/generated/firestore_indexes.json`` from ``shared/store/firestore_indexes.py``: composite
   indexes and single-field index exemptions.
 
@@ -24,8 +25,9 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.optimizer.qualify import qualify
 
-from shared.warehouse import ddl
+from shared.warehouse import ddl, reporting
 from shared.warehouse.tables import Table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,6 +150,47 @@ def qualify_view_sql(name: str, sql: str, tables: Iterable[str]) -> str:
     return ddl.qualify_tables(sql, "bigquery", rename)
 
 
+def view_columns(name: str, sql: str, schema: dict[str, dict[str, str]]) -> list[str]:
+    """The output columns of a view, ``*`` expanded from the declared columns in ``schema``."""
+    try:
+        tree = qualify(sqlglot.parse_one(sql, read="bigquery"), schema=schema, dialect="bigquery")
+    except sqlglot.errors.SqlglotError as exc:
+        raise GenerationError(f"view {name}: cannot resolve its columns: {exc}") from exc
+    return list(tree.named_selects)
+
+
+def reporting_views(tables: list[Table], views: list[tuple[str, str, str]]) -> dict[str, dict[str, str]]:
+    """One BI view per exposed table or view (shared/warehouse/reporting.py): its columns named, so a
+    changed declaration changes the view (and Terraform updates it), reading the warehouse relation
+    by its full name. A relation exposed with a customer column is an error."""
+    schema = {t.name: {c.name: c.type for c in t.columns} for t in tables}
+    relations: list[tuple[str, str, list[str]]] = [
+        (t.name, t.description, [c.name for c in t.columns]) for t in tables
+    ]
+    for name, description, sql in views:
+        columns = view_columns(name, sql, schema)
+        schema[name] = dict.fromkeys(columns, "STRING")  # a view may read an earlier view
+        relations.append((name, description, columns))
+    out: dict[str, dict[str, str]] = {}
+    for name, description, columns in relations:
+        if not reporting.is_exposed(name):
+            continue
+        leaked = reporting.customer_columns(columns)
+        if leaked:
+            raise GenerationError(
+                f"{name} would reach BI users with customer column(s) {leaked}: name it raw_... or fact_..., "
+                "or list it in shared/warehouse/reporting.py PRIVATE (docs/deploy.md, BI access)"
+            )
+        selected = ", ".join(f"`{c}`" for c in columns)
+        out[name] = {
+            "description": f"BI view of {name}: {description}",
+            "query": f"SELECT {selected} FROM `{PROJECT_TOKEN}`.`{DATASET_TOKEN}`.`{name}`",
+            "project_token": PROJECT_TOKEN,
+            "dataset_token": DATASET_TOKEN,
+        }
+    return out
+
+
 def bigquery_document(module=None) -> dict[str, Any]:
     module = module or _module(TABLES_MODULE)
     tables = declared_tables(module)
@@ -170,6 +213,8 @@ def bigquery_document(module=None) -> dict[str, Any]:
             }
             for name, description, sql in views
         },
+        # Read by infra/reporting.tf: the BI dataset's views (project and dataset tokens as above).
+        "reporting": reporting_views(tables, views),
     }
 
 

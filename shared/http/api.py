@@ -23,6 +23,7 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from shared.auth.guard import authenticate_admin, authenticate_provider
 from shared.config import Settings, settings
 from shared.errors import ApiError, validation_details
+from shared.http.ratelimit import provider_limiter
 from shared.store import store_for
 from shared.store.errors import StoreUnavailable
 from shared.store.port import Store
@@ -182,7 +183,11 @@ class Api:
         store = store_for(cfg.store_url)
         call = Call(request=request, store=store, settings=cfg, now=datetime.now(UTC), args=args)
         if route.auth == "provider":
+            limiter = provider_limiter(cfg.provider_rate_limit, cfg.provider_rate_burst)
+            key_id = limiter.before_auth(request) if limiter else None
             call.provider = authenticate_provider(request, store, cfg, call.now)
+            if limiter:
+                limiter.take(call.provider.provider_id, key_id)
             call.actor = f"provider:{call.provider.provider_id}"
             if route.needs_analytics and not call.provider.enable_analytics:
                 raise ApiError(

@@ -14,7 +14,8 @@ from sqlglot import exp
 
 from shared.kpi.catalog import CATALOG
 from shared.kpi.families import FAMILIES, FAMILY_KPIS
-from shared.warehouse import tables
+from shared.kpi.model import Family
+from shared.warehouse import ddl, reporting, tables
 from shared.warehouse.tables import Table
 
 DICTIONARY = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
@@ -22,6 +23,19 @@ DICTIONARY = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _slices(family: Family) -> str:
+    if not family.dimensions:
+        return "not sliced: one row per provider and day"
+    return "sliced by " + ", ".join(f"`{d}`" for d in family.dimensions)
+
+
+def _bi_access(name: str) -> str:
+    reason = reporting.private_reason(name)
+    if reason is None:
+        return "BI: in the reporting dataset ([BI access](deploy.md#bi-access))."
+    return f"BI: not in the reporting dataset; {reason}."
 
 
 def declared_tables() -> list[Table]:
@@ -55,17 +69,12 @@ def render_dictionary() -> str:
             if family.stored
             else "From " + ", ".join(f"`{t}`" for t in _tables_read(family.source_sql or ""))
         )
-        sliced = (
-            "sliced by " + ", ".join(f"`{d}`" for d in family.dimensions)
-            if family.dimensions
-            else "provider totals only"
-        )
         lines += [
             f"### {family.name.replace('_', ' ').capitalize()} KPIs",
             "",
             family.description,
             "",
-            f"{source}, attributed to the UTC day of `{family.day_column}`; {sliced}.",
+            f"{source}, attributed to the UTC day of `{family.day_column}`; {_slices(family)}.",
             "",
         ]
         if family.derived_columns:
@@ -97,6 +106,8 @@ def render_dictionary() -> str:
         lines += [
             "; ".join(facts) + ".",
             "",
+            _bi_access(table.name),
+            "",
             "| column | type | required | description |",
             "|---|---|---|---|",
         ]
@@ -105,8 +116,9 @@ def render_dictionary() -> str:
             for c in table.columns
         ]
         lines.append("")
-    name, description, sql = tables.KPI_PROVIDER_DAILY_VIEW
-    lines += [f"### `{name}` (view)", "", description, "", "```sql", sql, "```", ""]
+    for view in ddl.declared_views(tables):
+        lines += [f"### `{view.name}` (view)", "", view.description, "", _bi_access(view.name), ""]
+        lines += ["```sql", view.sql, "```", ""]
     return "\n".join(lines)
 
 

@@ -56,11 +56,13 @@ ERRORS: dict[int, str] = {
     413: "Body, batch or item too large",
     415: "Body is not JSON",
     422: "Invalid fields (per-field details)",
+    429: "Too many requests from this provider (rate_limited); retry after Retry-After seconds",
     503: "Store unavailable (or operator auth not configured); retry after Retry-After seconds",
 }
 
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "Bearer challenge", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}},
     503: {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}},
 }
 
@@ -250,6 +252,10 @@ OPS: dict[str, list[Op]] = {
     ],
 }
 
+# Functions whose routes (all but the public ones) are provider routes, held to the per-provider request
+# rate (shared/http/ratelimit.py): each of them may answer 429 rate_limited.
+RATE_LIMITED = {"ingest"}
+
 # Every function also answers these two, without credentials.
 COMMON = [
     Op("get", "/healthz", "Liveness: the function is up", 200, None, errors=(), public=True),
@@ -335,12 +341,12 @@ def _response_schema(op: Op) -> dict[str, Any]:
     return _ref(op.response)
 
 
-def _operation(op: Op) -> dict[str, Any]:
+def _operation(op: Op, rate_limited: bool = False) -> dict[str, Any]:
     body = _response_schema(op)
     responses: dict[str, Any] = {
         str(op.status): {"description": "OK", "content": {"application/json": {"schema": body}}}
     }
-    for status in op.errors:
+    for status in (*op.errors, 429) if rate_limited else op.errors:
         responses[str(status)] = {
             "description": ERRORS[status],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -387,7 +393,8 @@ def openapi_document(function: str) -> dict[str, Any]:
     schemas["Error"] = ERROR_SCHEMA
     paths: dict[str, Any] = {}
     for op in ops:
-        paths.setdefault(op.path, {})[op.method] = _operation(op)
+        limited = function in RATE_LIMITED and not op.public
+        paths.setdefault(op.path, {})[op.method] = _operation(op, limited)
     title, description = TITLES[function]
     return {
         "openapi": "3.1.0",

@@ -31,6 +31,9 @@ ALLOWED_ROLES = {
     "roles/logging.logWriter",
     "roles/storage.objectViewer",
     "roles/artifactregistry.writer",
+    # BI readers (reporting.tf): the reporting dataset only, and query jobs in the project.
+    "roles/bigquery.dataViewer",
+    "roles/bigquery.readSessionUser",
 }
 
 # What each function's runtime service account holds (the deployment brief, least privilege).
