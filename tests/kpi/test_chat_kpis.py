@@ -12,11 +12,15 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.kpi.reference import reference_kpi_rows, reference_module_visits
 from shared.warehouse.tables import CHAT_MODULE_VISITS
 from tests.kpi.compare import assert_same_rows
 from tests.kpi.scenario import DAY, Scenario, at
+from tests.kpi.test_oracle import PROPERTY
+from tests.kpi.traffic import raw_traffic
 from tests.kpi.warehouse import KpiWarehouse
 
 NEXT = DAY + timedelta(days=1)
@@ -246,3 +250,23 @@ def test_a_conversation_without_experience_is_a_chat_by_its_events() -> None:
     assert kpis(rows)["chat_sessions"] == 1
     assert kpis(rows, experience="(none)")["chat_sessions"] == 1
     assert kpis(rows)["chat_nps_score_10"] == 0  # a contact-center answer is not a chatbot answer
+
+
+@PROPERTY
+@given(raw=raw_traffic(max_conversations=2, max_chats=6), gap=st.sampled_from((60, 600, 1800, 3600)))
+def test_any_provider_gap_gives_the_reference_sessions(raw: dict[str, list[dict]], gap: int) -> None:
+    """A provider's own gap (one of two providers) on generated chat traffic: SQL equals reference."""
+    settings = [{"provider_id": "acme", "chat_session_gap_s": gap, "updated_at": at("00:00:00")}]
+    warehouse = _shared()
+    raw = {**raw, "provider_settings": settings}
+    assert_same_rows(warehouse.run(raw), reference_kpi_rows(raw))
+
+
+_SHARED: list[KpiWarehouse] = []
+
+
+def _shared() -> KpiWarehouse:
+    if not _SHARED:
+        _SHARED.append(KpiWarehouse())
+    _SHARED[0].reset()
+    return _SHARED[0]

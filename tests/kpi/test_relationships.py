@@ -318,3 +318,16 @@ def test_bands_at_their_edges() -> None:
     from shared.kpi.reference.relationships import band
 
     assert [band(s) for s in (100, 60, 59, 40, 39, 0)] == ["good", "good", "fair", "fair", "poor", "poor"]
+
+
+@pytest.mark.parametrize(
+    ("history", "score"),
+    [
+        ([(1, "email", "us")] * 4 + [(1, "email", "customer")] * 3, 67),
+        ([(0, "email", "us")] * 13, 80),
+        ([(40, "phonecall", "customer")], 4),
+    ],
+)
+def test_the_worked_examples_of_the_docs(history: list[tuple[int, str, str]], score: int) -> None:
+    """docs/kpis.md, "Health score": the worked examples' scores (defaults)."""
+    assert _score(history, TODAY, Settings()) == score
