@@ -3,7 +3,9 @@
 In order, all or nothing:
 
 1. raw tables from staging: the latest version of each key wins (conversations replace their
-   sessions and participants); events are create-only; failed events and activities are upserted;
+   sessions and participants); events are create-only, but the session an event sent with a CIF
+   ``clientSessionId`` counts on follows its conversation's sessions; failed events and activities
+   are upserted;
 2. ``touched_conversations``: conversations staged now, conversations of events staged now and, when
    days are restated, every conversation with a start, close or event on those days;
 3. ``affected_days_before``: the (provider, day) pairs the touched conversations' facts count on now;
@@ -22,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime
 
+from shared.aggregate.event_sessions import event_statements
 from shared.aggregate.rows import VERSION
 from shared.kpi.sql import (
     TableNames,
@@ -83,14 +86,19 @@ def _date_list(days: Sequence[date]) -> str:
     return ", ".join(f"DATE '{d.isoformat()}'" for d in days)
 
 
-def _from_staging(warehouse: Warehouse, raw: Table, newest_first: bool = True) -> str:
-    """One row per key from the staged rows of ``raw``: the latest version (or the first one)."""
-    columns = ", ".join(
-        f"PARSE_JSON({c.name}) AS {c.name}"
+def _staged_columns(warehouse: Warehouse, raw: Table, alias: str = "") -> str:
+    """The columns of a staging table as the raw table's types (BigQuery stages JSON as text)."""
+    return ", ".join(
+        f"PARSE_JSON({alias}{c.name}) AS {c.name}"
         if c.type == "JSON" and warehouse.dialect == "bigquery"
-        else c.name
+        else f"{alias}{c.name}"
         for c in raw.columns
     )
+
+
+def _from_staging(warehouse: Warehouse, raw: Table, newest_first: bool = True) -> str:
+    """One row per key from the staged rows of ``raw``: the latest version (or the first one)."""
+    columns = _staged_columns(warehouse, raw)
     order = "DESC" if newest_first else "ASC"
     return (
         f"SELECT {columns} FROM {warehouse.staging_name(raw.name)} WHERE TRUE\n"
@@ -100,7 +108,7 @@ def _from_staging(warehouse: Warehouse, raw: Table, newest_first: bool = True) -
 
 def _children_of_latest(warehouse: Warehouse, child: Table) -> str:
     """Sessions or participants of the latest staged version of each conversation."""
-    columns = ", ".join(f"x.{c.name}" for c in child.columns)
+    columns = _staged_columns(warehouse, child, "x.")
     return (
         f"SELECT {columns} FROM {warehouse.staging_name(child.name)} AS x\n"
         f"JOIN (SELECT provider_id, conversation_id, MAX({VERSION}) AS v\n"
@@ -127,9 +135,13 @@ def _raw_statements(warehouse: Warehouse, staged: set[str]) -> list[str]:
                     CONVERSATION_KEY,
                 )
             )
-    if RAW_EVENTS.name in staged:
-        # Create-only: an event id, once stored, never changes.
-        statements += warehouse.insert_missing(RAW_EVENTS, _from_staging(warehouse, RAW_EVENTS, False))
+    # Create-only: an event id, once stored, never changes; only the session it counts on follows the
+    # conversation's sessions (shared.aggregate.event_sessions).
+    statements += event_statements(
+        warehouse,
+        _from_staging(warehouse, RAW_EVENTS, False) if RAW_EVENTS.name in staged else None,
+        RAW_CONVERSATIONS.name in staged,
+    )
     for upserted in (RAW_FAILED_EVENTS, RAW_ACTIVITIES):
         if upserted.name in staged:
             statements += warehouse.upsert(upserted, _from_staging(warehouse, upserted))

@@ -18,6 +18,13 @@ from shared.schema.events import KpiEvent
 
 VENDOR = "io.channelanalytics"
 
+# The SchemaVer of every standard event's wire shape, and what each version added to ``KpiEvent``
+# (the schema files of earlier versions stay published: events stored under them still resolve).
+STANDARD_VERSION = "1-0-1"
+ADDED_IN: dict[str, tuple[str, ...]] = {
+    "1-0-1": ("externalCorrelationId",),  # ADDITION: CIF logAnalyticsEvent's per-event correlation id
+}
+
 
 class _Custom(BaseModel):
     """``customData`` of a standard event: typed attributes are checked (lax, since CIF values are
@@ -87,7 +94,7 @@ class EventSpec:
     name: str
     family: Literal["cif", "contact_center", "chatbot", "custom"]
     description: str
-    version: str = "1-0-0"
+    version: str = STANDARD_VERSION
     kind: Literal["System", "Custom"] = "System"
     vendor: str = VENDOR
     custom_data: type[_Custom] | None = None

@@ -51,7 +51,7 @@ def test_per_event_results_and_counts(world, acme):
         "conv-1",
         "sess-1",
     )
-    assert stored.schema == "iglu:io.channelanalytics/SessionStarted/jsonschema/1-0-0"
+    assert stored.schema == "iglu:io.channelanalytics/SessionStarted/jsonschema/1-0-1"
     assert world.store.get_event("acme", ids[2]).reason == "Completed"
 
 
@@ -138,7 +138,9 @@ def test_participant_and_additional_data_are_stored(world, acme):
             "eventTimestamp",
         ),
         (event(additionalData="x" * 2001), "invalid_event", "additionalData"),
-        (event(kpiEventReason=""), "invalid_event", "kpiEventReason"),
+        (event(kpiEventReason="x" * 101), "invalid_event", "kpiEventReason"),
+        (event(externalCorrelationId="x" * 101), "invalid_event", "externalCorrelationId"),
+        (event(eventTimestamp=""), "invalid_event", "eventTimestamp"),
         (event(eventId="x" * 101), "invalid_event", "eventId"),
         (event(unknown=1), "invalid_event", "unknown"),
         (event(customData=[{"attribute": "a"}]), "invalid_event", "customData.0.value"),

@@ -12,7 +12,17 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_conversations` (
   contact_id STRING OPTIONS(description="CRM contact"),
   experience_id STRING OPTIONS(description="Chatbot experience"),
   platform STRING OPTIONS(description="mobile or desktop (chatbots)"),
-  updated_at TIMESTAMP NOT NULL OPTIONS(description="When the store last changed this conversation")
+  updated_at TIMESTAMP NOT NULL OPTIONS(description="When the store last changed this conversation"),
+  backend_conversation_id STRING OPTIONS(description="CIF backendConversationId"),
+  channel_context STRING OPTIONS(description="CIF channelContext"),
+  external_correlation_id STRING OPTIONS(description="CIF externalCorrelationId of the conversation"),
+  cif_provider_id STRING OPTIONS(description="CIF providerId as sent: the integration's label (provider_id is the key's)"),
+  cif_provider_name STRING OPTIONS(description="CIF providerName as sent"),
+  external_provider_id STRING OPTIONS(description="CIF externalProviderId"),
+  external_provider_name STRING OPTIONS(description="CIF externalProviderName"),
+  external_account_id STRING OPTIONS(description="CIF externalAccountId: the account in another system"),
+  external_contact_id STRING OPTIONS(description="CIF externalContactId: pseudonymous, like contact_id"),
+  custom_data JSON OPTIONS(description="CIF customData of the conversation: attribute -> value")
 )
 CLUSTER BY provider_id
 OPTIONS(description="One row per conversation as last registered by the provider (initLogAnalytics).");
@@ -26,7 +36,12 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_sessions` (
   agent_assigned_ts TIMESTAMP OPTIONS(description="sessionAgentAssignedTimestamp"),
   queue_id STRING OPTIONS(description="Queue"),
   queue_name STRING OPTIONS(description="Queue name"),
-  session_channel STRING OPTIONS(description="Channel of this session when it differs")
+  session_channel STRING OPTIONS(description="Channel of this session when it differs"),
+  session_name STRING OPTIONS(description="CIF sessionName"),
+  client_session_id STRING OPTIONS(description="CIF clientSessionId: the agent desktop's session id"),
+  creation_reason STRING OPTIONS(description="CIF sessionCreationReason"),
+  external_correlation_id STRING OPTIONS(description="CIF externalCorrelationId of the session"),
+  custom_data JSON OPTIONS(description="CIF customData of the session: attribute -> value")
 )
 CLUSTER BY provider_id
 OPTIONS(description="One row per session of a conversation.");
@@ -38,7 +53,10 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_participants` (
   participant_id STRING NOT NULL OPTIONS(description="Participant (agent id for agents)"),
   participant_type STRING NOT NULL OPTIONS(description="agent, bot or customer"),
   participant_mode STRING NOT NULL OPTIONS(description="primary, consult or monitor"),
-  added_ts TIMESTAMP NOT NULL OPTIONS(description="participantAddedTimestamp")
+  added_ts TIMESTAMP NOT NULL OPTIONS(description="participantAddedTimestamp"),
+  external_participant_id STRING OPTIONS(description="CIF externalParticipantId (pseudonymous for customers)"),
+  assign_reason STRING OPTIONS(description="CIF participantAssignReason"),
+  custom_data JSON OPTIONS(description="CIF customData of the participant: attribute -> value")
 )
 CLUSTER BY provider_id
 OPTIONS(description="One row per participant of a session.");
@@ -47,7 +65,7 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_events` (
   provider_id STRING NOT NULL OPTIONS(description="Provider"),
   event_id STRING NOT NULL OPTIONS(description="Event id (sent, or derived from the content)"),
   conversation_id STRING NOT NULL OPTIONS(description="Conversation"),
-  session_id STRING NOT NULL OPTIONS(description="providerSessionId"),
+  session_id STRING NOT NULL OPTIONS(description="Session the event counts on (providerSessionId, else by clientSessionId)"),
   participant_id STRING OPTIONS(description="Participant that logged the event"),
   name STRING NOT NULL OPTIONS(description="kpiEventName"),
   reason STRING OPTIONS(description="kpiEventReason"),
@@ -55,7 +73,10 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_events` (
   response_action STRING OPTIONS(description="notificationResponseAction (Accept/Reject)"),
   custom_data JSON OPTIONS(description="Typed customData"),
   schema STRING OPTIONS(description="Iglu-style schema URI with SchemaVer"),
-  ingested_at TIMESTAMP NOT NULL OPTIONS(description="When the store accepted it")
+  ingested_at TIMESTAMP NOT NULL OPTIONS(description="When the store accepted it"),
+  provider_session_id STRING OPTIONS(description="providerSessionId as sent"),
+  client_session_id STRING OPTIONS(description="CIF clientSessionId as sent"),
+  external_correlation_id STRING OPTIONS(description="CIF externalCorrelationId of the event")
 )
 PARTITION BY DATE(event_ts)
 CLUSTER BY provider_id, conversation_id

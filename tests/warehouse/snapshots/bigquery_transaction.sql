@@ -3,45 +3,71 @@ DECLARE affected_day_list ARRAY<DATE> DEFAULT [];
 BEGIN TRANSACTION;
 
 MERGE `demo-project.analytics.raw_conversations` AS t
-USING (SELECT provider_id, conversation_id, channel, direction, conversation_ts, closed_ts, customer_id, account_id, contact_id, experience_id, platform, updated_at FROM `demo-project.analytics._staging_raw_conversations` WHERE TRUE
+USING (SELECT provider_id, conversation_id, channel, direction, conversation_ts, closed_ts, customer_id, account_id, contact_id, experience_id, platform, updated_at, backend_conversation_id, channel_context, external_correlation_id, cif_provider_id, cif_provider_name, external_provider_id, external_provider_name, external_account_id, external_contact_id, PARSE_JSON(custom_data) AS custom_data FROM `demo-project.analytics._staging_raw_conversations` WHERE TRUE
 QUALIFY ROW_NUMBER() OVER (PARTITION BY provider_id, conversation_id ORDER BY _version DESC) = 1) AS s
 ON t.provider_id = s.provider_id AND t.conversation_id = s.conversation_id
-WHEN MATCHED THEN UPDATE SET channel = s.channel, direction = s.direction, conversation_ts = s.conversation_ts, closed_ts = s.closed_ts, customer_id = s.customer_id, account_id = s.account_id, contact_id = s.contact_id, experience_id = s.experience_id, platform = s.platform, updated_at = s.updated_at
-WHEN NOT MATCHED THEN INSERT (provider_id, conversation_id, channel, direction, conversation_ts, closed_ts, customer_id, account_id, contact_id, experience_id, platform, updated_at) VALUES (s.provider_id, s.conversation_id, s.channel, s.direction, s.conversation_ts, s.closed_ts, s.customer_id, s.account_id, s.contact_id, s.experience_id, s.platform, s.updated_at);
+WHEN MATCHED THEN UPDATE SET channel = s.channel, direction = s.direction, conversation_ts = s.conversation_ts, closed_ts = s.closed_ts, customer_id = s.customer_id, account_id = s.account_id, contact_id = s.contact_id, experience_id = s.experience_id, platform = s.platform, updated_at = s.updated_at, backend_conversation_id = s.backend_conversation_id, channel_context = s.channel_context, external_correlation_id = s.external_correlation_id, cif_provider_id = s.cif_provider_id, cif_provider_name = s.cif_provider_name, external_provider_id = s.external_provider_id, external_provider_name = s.external_provider_name, external_account_id = s.external_account_id, external_contact_id = s.external_contact_id, custom_data = s.custom_data
+WHEN NOT MATCHED THEN INSERT (provider_id, conversation_id, channel, direction, conversation_ts, closed_ts, customer_id, account_id, contact_id, experience_id, platform, updated_at, backend_conversation_id, channel_context, external_correlation_id, cif_provider_id, cif_provider_name, external_provider_id, external_provider_name, external_account_id, external_contact_id, custom_data) VALUES (s.provider_id, s.conversation_id, s.channel, s.direction, s.conversation_ts, s.closed_ts, s.customer_id, s.account_id, s.contact_id, s.experience_id, s.platform, s.updated_at, s.backend_conversation_id, s.channel_context, s.external_correlation_id, s.cif_provider_id, s.cif_provider_name, s.external_provider_id, s.external_provider_name, s.external_account_id, s.external_contact_id, s.custom_data);
 
 MERGE `demo-project.analytics.raw_sessions` AS t
 USING (
-  SELECT FALSE AS _scope, provider_id, conversation_id, session_id, created_ts, queue_assigned_ts, agent_assigned_ts, queue_id, queue_name, session_channel FROM (SELECT x.provider_id, x.conversation_id, x.session_id, x.created_ts, x.queue_assigned_ts, x.agent_assigned_ts, x.queue_id, x.queue_name, x.session_channel FROM `demo-project.analytics._staging_raw_sessions` AS x
+  SELECT FALSE AS _scope, provider_id, conversation_id, session_id, created_ts, queue_assigned_ts, agent_assigned_ts, queue_id, queue_name, session_channel, session_name, client_session_id, creation_reason, external_correlation_id, custom_data FROM (SELECT x.provider_id, x.conversation_id, x.session_id, x.created_ts, x.queue_assigned_ts, x.agent_assigned_ts, x.queue_id, x.queue_name, x.session_channel, x.session_name, x.client_session_id, x.creation_reason, x.external_correlation_id, PARSE_JSON(x.custom_data) AS custom_data FROM `demo-project.analytics._staging_raw_sessions` AS x
 JOIN (SELECT provider_id, conversation_id, MAX(_version) AS v
       FROM `demo-project.analytics._staging_raw_conversations` GROUP BY provider_id, conversation_id) AS l
 ON x.provider_id = l.provider_id AND x.conversation_id = l.conversation_id AND x._version = l.v) AS r
   UNION ALL
-  SELECT TRUE AS _scope, provider_id, conversation_id, CAST(NULL AS STRING) AS session_id, CAST(NULL AS TIMESTAMP) AS created_ts, CAST(NULL AS TIMESTAMP) AS queue_assigned_ts, CAST(NULL AS TIMESTAMP) AS agent_assigned_ts, CAST(NULL AS STRING) AS queue_id, CAST(NULL AS STRING) AS queue_name, CAST(NULL AS STRING) AS session_channel FROM (SELECT DISTINCT provider_id, conversation_id FROM `demo-project.analytics._staging_raw_conversations`) AS k
+  SELECT TRUE AS _scope, provider_id, conversation_id, CAST(NULL AS STRING) AS session_id, CAST(NULL AS TIMESTAMP) AS created_ts, CAST(NULL AS TIMESTAMP) AS queue_assigned_ts, CAST(NULL AS TIMESTAMP) AS agent_assigned_ts, CAST(NULL AS STRING) AS queue_id, CAST(NULL AS STRING) AS queue_name, CAST(NULL AS STRING) AS session_channel, CAST(NULL AS STRING) AS session_name, CAST(NULL AS STRING) AS client_session_id, CAST(NULL AS STRING) AS creation_reason, CAST(NULL AS STRING) AS external_correlation_id, CAST(NULL AS JSON) AS custom_data FROM (SELECT DISTINCT provider_id, conversation_id FROM `demo-project.analytics._staging_raw_conversations`) AS k
 ) AS s
 ON s._scope AND t.provider_id = s.provider_id AND t.conversation_id = s.conversation_id
 WHEN MATCHED THEN DELETE
 WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
-  INSERT (provider_id, conversation_id, session_id, created_ts, queue_assigned_ts, agent_assigned_ts, queue_id, queue_name, session_channel) VALUES (s.provider_id, s.conversation_id, s.session_id, s.created_ts, s.queue_assigned_ts, s.agent_assigned_ts, s.queue_id, s.queue_name, s.session_channel);
+  INSERT (provider_id, conversation_id, session_id, created_ts, queue_assigned_ts, agent_assigned_ts, queue_id, queue_name, session_channel, session_name, client_session_id, creation_reason, external_correlation_id, custom_data) VALUES (s.provider_id, s.conversation_id, s.session_id, s.created_ts, s.queue_assigned_ts, s.agent_assigned_ts, s.queue_id, s.queue_name, s.session_channel, s.session_name, s.client_session_id, s.creation_reason, s.external_correlation_id, s.custom_data);
 
 MERGE `demo-project.analytics.raw_participants` AS t
 USING (
-  SELECT FALSE AS _scope, provider_id, conversation_id, session_id, participant_id, participant_type, participant_mode, added_ts FROM (SELECT x.provider_id, x.conversation_id, x.session_id, x.participant_id, x.participant_type, x.participant_mode, x.added_ts FROM `demo-project.analytics._staging_raw_participants` AS x
+  SELECT FALSE AS _scope, provider_id, conversation_id, session_id, participant_id, participant_type, participant_mode, added_ts, external_participant_id, assign_reason, custom_data FROM (SELECT x.provider_id, x.conversation_id, x.session_id, x.participant_id, x.participant_type, x.participant_mode, x.added_ts, x.external_participant_id, x.assign_reason, PARSE_JSON(x.custom_data) AS custom_data FROM `demo-project.analytics._staging_raw_participants` AS x
 JOIN (SELECT provider_id, conversation_id, MAX(_version) AS v
       FROM `demo-project.analytics._staging_raw_conversations` GROUP BY provider_id, conversation_id) AS l
 ON x.provider_id = l.provider_id AND x.conversation_id = l.conversation_id AND x._version = l.v) AS r
   UNION ALL
-  SELECT TRUE AS _scope, provider_id, conversation_id, CAST(NULL AS STRING) AS session_id, CAST(NULL AS STRING) AS participant_id, CAST(NULL AS STRING) AS participant_type, CAST(NULL AS STRING) AS participant_mode, CAST(NULL AS TIMESTAMP) AS added_ts FROM (SELECT DISTINCT provider_id, conversation_id FROM `demo-project.analytics._staging_raw_conversations`) AS k
+  SELECT TRUE AS _scope, provider_id, conversation_id, CAST(NULL AS STRING) AS session_id, CAST(NULL AS STRING) AS participant_id, CAST(NULL AS STRING) AS participant_type, CAST(NULL AS STRING) AS participant_mode, CAST(NULL AS TIMESTAMP) AS added_ts, CAST(NULL AS STRING) AS external_participant_id, CAST(NULL AS STRING) AS assign_reason, CAST(NULL AS JSON) AS custom_data FROM (SELECT DISTINCT provider_id, conversation_id FROM `demo-project.analytics._staging_raw_conversations`) AS k
 ) AS s
 ON s._scope AND t.provider_id = s.provider_id AND t.conversation_id = s.conversation_id
 WHEN MATCHED THEN DELETE
 WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
-  INSERT (provider_id, conversation_id, session_id, participant_id, participant_type, participant_mode, added_ts) VALUES (s.provider_id, s.conversation_id, s.session_id, s.participant_id, s.participant_type, s.participant_mode, s.added_ts);
+  INSERT (provider_id, conversation_id, session_id, participant_id, participant_type, participant_mode, added_ts, external_participant_id, assign_reason, custom_data) VALUES (s.provider_id, s.conversation_id, s.session_id, s.participant_id, s.participant_type, s.participant_mode, s.added_ts, s.external_participant_id, s.assign_reason, s.custom_data);
+
+CREATE TEMP TABLE event_session_corrections AS
+SELECT e.provider_id, e.event_id, COALESCE(by_id.session_id, by_client.session_id, e.provider_session_id) AS session_id
+FROM `demo-project.analytics.raw_events` AS e
+JOIN (SELECT DISTINCT provider_id, conversation_id FROM `demo-project.analytics._staging_raw_conversations`) AS c ON c.provider_id = e.provider_id AND c.conversation_id = e.conversation_id
+LEFT JOIN `demo-project.analytics.raw_sessions` AS by_id
+  ON by_id.provider_id = e.provider_id AND by_id.conversation_id = e.conversation_id AND by_id.session_id = e.provider_session_id
+LEFT JOIN (SELECT provider_id, conversation_id, client_session_id, session_id FROM `demo-project.analytics.raw_sessions` WHERE client_session_id IS NOT NULL
+QUALIFY ROW_NUMBER() OVER (PARTITION BY provider_id, conversation_id, client_session_id ORDER BY created_ts, session_id) = 1) AS by_client
+  ON by_client.provider_id = e.provider_id AND by_client.conversation_id = e.conversation_id AND by_client.client_session_id = e.client_session_id
+WHERE e.client_session_id IS NOT NULL AND COALESCE(by_id.session_id, by_client.session_id, e.provider_session_id) <> e.session_id
+  AND NOT EXISTS (SELECT 1 FROM `demo-project.analytics._staging_raw_events` AS x WHERE x.provider_id = e.provider_id AND x.event_id = e.event_id);
 
 MERGE `demo-project.analytics.raw_events` AS t
-USING (SELECT provider_id, event_id, conversation_id, session_id, participant_id, name, reason, event_ts, response_action, PARSE_JSON(custom_data) AS custom_data, schema, ingested_at FROM `demo-project.analytics._staging_raw_events` WHERE TRUE
-QUALIFY ROW_NUMBER() OVER (PARTITION BY provider_id, event_id ORDER BY _version ASC) = 1) AS s
+USING (
+  SELECT FALSE AS _fix, provider_id, event_id, conversation_id, session_id, participant_id, name, reason, event_ts, response_action, custom_data, schema, ingested_at, provider_session_id, client_session_id, external_correlation_id FROM (SELECT provider_id, event_id, conversation_id, session_id, participant_id, name, reason, event_ts, response_action, custom_data, schema, ingested_at, provider_session_id, client_session_id, external_correlation_id FROM (SELECT provider_id, event_id, conversation_id, session_id, participant_id, name, reason, event_ts, response_action, PARSE_JSON(custom_data) AS custom_data, schema, ingested_at, provider_session_id, client_session_id, external_correlation_id FROM `demo-project.analytics._staging_raw_events` WHERE TRUE
+QUALIFY ROW_NUMBER() OVER (PARTITION BY provider_id, event_id ORDER BY _version ASC) = 1) AS plain_events WHERE client_session_id IS NULL
+UNION ALL
+SELECT e.provider_id, e.event_id, e.conversation_id, COALESCE(by_id.session_id, by_client.session_id, e.provider_session_id) AS session_id, e.participant_id, e.name, e.reason, e.event_ts, e.response_action, e.custom_data, e.schema, e.ingested_at, e.provider_session_id, e.client_session_id, e.external_correlation_id FROM (SELECT provider_id, event_id, conversation_id, session_id, participant_id, name, reason, event_ts, response_action, PARSE_JSON(custom_data) AS custom_data, schema, ingested_at, provider_session_id, client_session_id, external_correlation_id FROM `demo-project.analytics._staging_raw_events` WHERE TRUE
+QUALIFY ROW_NUMBER() OVER (PARTITION BY provider_id, event_id ORDER BY _version ASC) = 1) AS e
+LEFT JOIN `demo-project.analytics.raw_sessions` AS by_id
+  ON by_id.provider_id = e.provider_id AND by_id.conversation_id = e.conversation_id AND by_id.session_id = e.provider_session_id
+LEFT JOIN (SELECT provider_id, conversation_id, client_session_id, session_id FROM `demo-project.analytics.raw_sessions` WHERE client_session_id IS NOT NULL
+QUALIFY ROW_NUMBER() OVER (PARTITION BY provider_id, conversation_id, client_session_id ORDER BY created_ts, session_id) = 1) AS by_client
+  ON by_client.provider_id = e.provider_id AND by_client.conversation_id = e.conversation_id AND by_client.client_session_id = e.client_session_id
+WHERE e.client_session_id IS NOT NULL) AS r
+  UNION ALL
+  SELECT TRUE AS _fix, provider_id, event_id, CAST(NULL AS STRING) AS conversation_id, session_id, CAST(NULL AS STRING) AS participant_id, CAST(NULL AS STRING) AS name, CAST(NULL AS STRING) AS reason, CAST(NULL AS TIMESTAMP) AS event_ts, CAST(NULL AS STRING) AS response_action, CAST(NULL AS JSON) AS custom_data, CAST(NULL AS STRING) AS schema, CAST(NULL AS TIMESTAMP) AS ingested_at, CAST(NULL AS STRING) AS provider_session_id, CAST(NULL AS STRING) AS client_session_id, CAST(NULL AS STRING) AS external_correlation_id FROM (SELECT provider_id, event_id, session_id FROM event_session_corrections) AS c
+) AS s
 ON t.provider_id = s.provider_id AND t.event_id = s.event_id
-WHEN NOT MATCHED THEN INSERT (provider_id, event_id, conversation_id, session_id, participant_id, name, reason, event_ts, response_action, custom_data, schema, ingested_at) VALUES (s.provider_id, s.event_id, s.conversation_id, s.session_id, s.participant_id, s.name, s.reason, s.event_ts, s.response_action, s.custom_data, s.schema, s.ingested_at);
+WHEN MATCHED AND s._fix THEN UPDATE SET session_id = s.session_id
+WHEN NOT MATCHED AND NOT s._fix THEN INSERT (provider_id, event_id, conversation_id, session_id, participant_id, name, reason, event_ts, response_action, custom_data, schema, ingested_at, provider_session_id, client_session_id, external_correlation_id) VALUES (s.provider_id, s.event_id, s.conversation_id, s.session_id, s.participant_id, s.name, s.reason, s.event_ts, s.response_action, s.custom_data, s.schema, s.ingested_at, s.provider_session_id, s.client_session_id, s.external_correlation_id);
 
 MERGE `demo-project.analytics.raw_failed_events` AS t
 USING (SELECT provider_id, failed_id, received_at, code, message, kind, status, replayed_at FROM `demo-project.analytics._staging_raw_failed_events` WHERE TRUE
