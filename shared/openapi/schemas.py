@@ -126,7 +126,7 @@ def event_versions(spec: EventSpec) -> list[str]:
 
 def event_schema(spec: EventSpec, version: str | None = None) -> dict[str, Any]:
     """The schema of one standard event: the wire fields of ``KpiEvent``, its name fixed, its rules
-    (``notificationResponseAction`` only on ``NotificationResponse``) and its typed ``customData``;
+    (``notificationResponseAction`` required on ``NotificationResponse``) and its typed ``customData``;
     of an earlier ``version``, without the fields added since.
 
     On the wire ``customData`` is CIF's ``[{"attribute", "value"}]``; the schema describes it as the
@@ -134,15 +134,13 @@ def event_schema(spec: EventSpec, version: str | None = None) -> dict[str, Any]:
     """
     version = version or spec.version
     wire = _draft4(KpiEvent.model_json_schema())
-    later = _later_additions(version)
+    later = _later_additions(version) - ({"notificationResponseAction"} if spec.requires_action else set())
     properties = {k: v for k, v in wire["properties"].items() if k != "customData" and k not in later}
     properties["kpiEventName"] = {"type": "string", "enum": [spec.name]}
     required = list(wire["required"])
     if spec.requires_action:
         properties["notificationResponseAction"] = {"type": "string", "enum": ["Accept", "Reject"]}
         required.append("notificationResponseAction")
-    else:
-        del properties["notificationResponseAction"]
     if spec.reasons:
         reason = dict(properties["kpiEventReason"])
         reason["description"] = "usual reasons: " + ", ".join(spec.reasons)

@@ -22,7 +22,9 @@ VENDOR = "io.channelanalytics"
 # (the schema files of earlier versions stay published: events stored under them still resolve).
 STANDARD_VERSION = "1-0-1"
 ADDED_IN: dict[str, tuple[str, ...]] = {
-    "1-0-1": ("externalCorrelationId",),  # ADDITION: CIF logAnalyticsEvent's per-event correlation id
+    # ADDITION: CIF logAnalyticsEvent's per-event correlation id; and notificationResponseAction on
+    # every event, as CIF's event has it (NotificationResponse had it, required, from 1-0-0).
+    "1-0-1": ("externalCorrelationId", "notificationResponseAction"),
 }
 
 
@@ -197,12 +199,8 @@ def check_event_rules(spec: EventSpec, event: KpiEvent, custom: dict[str, Any]) 
             f"{spec.name} needs notificationResponseAction (Accept or Reject)",
             [{"field": "notificationResponseAction", "code": "missing", "message": "Field required"}],
         )
-    if not spec.requires_action and event.notificationResponseAction is not None:
-        raise EventRuleError(
-            "unexpected_response_action",
-            f"notificationResponseAction only belongs on NotificationResponse, not {spec.name}",
-            [{"field": "notificationResponseAction", "code": "unexpected", "message": "not allowed here"}],
-        )
+    # On any other event notificationResponseAction is kept as sent: CIF's event has the field, and
+    # only NotificationResponse's answer counts in the KPIs.
     if spec.custom_data is None:
         return custom
     try:

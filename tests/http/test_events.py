@@ -169,11 +169,6 @@ def test_participant_and_additional_data_are_stored(world, acme):
             "invalid_event",
             "notificationResponseAction",
         ),
-        (
-            event("SessionStarted", notificationResponseAction="Accept"),
-            "unexpected_response_action",
-            "notificationResponseAction",
-        ),
         (event("OptInGiven", customData=custom(topic="webpush")), "invalid_custom_data", "customData.level"),
         (
             event("OptInGiven", customData=custom(topic="sms", level="single")),
