@@ -62,19 +62,15 @@ def resolved_session(alias: str) -> str:
 
 
 def _resolved_rows(warehouse: Warehouse, staged_sql: str) -> str:
-    """The staged events, each with the session it counts on (those without clientSessionId as sent)."""
-    plain = ", ".join(c.name for c in RAW_EVENTS.columns)
-    resolved = ", ".join(
-        f"{resolved_session('e')} AS session_id" if c.name == "session_id" else f"e.{c.name}"
+    """The staged events, each with the session it counts on (those without clientSessionId as sent).
+    One pass: splitting the two kinds with UNION ALL evaluated the staged rows' window twice."""
+    columns = ", ".join(
+        f"CASE WHEN e.client_session_id IS NULL THEN e.session_id ELSE {resolved_session('e')} END AS session_id"
+        if c.name == "session_id"
+        else f"e.{c.name}"
         for c in RAW_EVENTS.columns
     )
-    return (
-        f"SELECT {plain} FROM ({staged_sql}) AS plain_events WHERE client_session_id IS NULL\n"
-        f"UNION ALL\n"
-        f"SELECT {resolved} FROM ({staged_sql}) AS e\n"
-        f"{_joins(warehouse, 'e')}\n"
-        f"WHERE e.client_session_id IS NOT NULL"
-    )
+    return f"SELECT {columns} FROM ({staged_sql}) AS e\n{_joins(warehouse, 'e')}"
 
 
 def _corrections(warehouse: Warehouse, events_staged: bool) -> str:
