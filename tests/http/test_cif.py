@@ -214,7 +214,7 @@ def test_cif_string_limits(world, acme, kind, field, limit):
 @pytest.mark.parametrize(
     ("where", "key"),
     [
-        ("conversation", "initialQueueName"),  # CIF's client library has it; the reference does not
+        ("conversation", "initialQueueName"),  # CIF's analytics source has it; the reference does not
         ("conversation", "isAdmin"),
         ("session", "ownerId"),
         ("participant", "role"),
@@ -400,7 +400,7 @@ def test_envelope_and_event_fields_keep_their_limits_and_refuse_the_undocumented
     error = assert_error(_post(world, acme, body, path="/v1/events"), 422, "invalid_envelope")
     assert _fields(error) == {"clientSessionId": "string_too_long"}
     body = _events()
-    body["sessionId"] = "cif-1-s1"  # CIF's client library field, not the reference's
+    body["sessionId"] = "cif-1-s1"  # CIF's analytics source names it so; the reference does not
     assert _fields(assert_error(_post(world, acme, body, path="/v1/events"), 422, "invalid_envelope")) == {
         "sessionId": "extra_forbidden"
     }
