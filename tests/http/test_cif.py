@@ -425,6 +425,29 @@ def test_envelope_and_event_fields_keep_their_limits_and_refuse_the_undocumented
     ]
 
 
+def test_a_replayed_cif_event_keeps_its_client_session_and_its_id(world, acme):
+    """A rejected event is kept with its envelope: once the cause is fixed, the replay stores what a
+    direct send would have stored, under the same derived id (a later retry is a duplicate)."""
+    body = log_analytics_event(
+        "cif-1", CIF_PROVIDER_ID, "cif-1-desk", "agent-7", [cif_event("CallbackScheduled", START)]
+    )
+    answer = _post(world, acme, body, path="/v1/events").json
+    assert answer["results"][0]["error"]["code"] == "unknown_event"
+    world.providers.put(
+        "/v1/providers/acme/event-definitions/CallbackScheduled", json={}, headers=world.admin
+    )
+    replay = world.providers.post("/v1/providers/acme/failed-events/replay", headers=world.admin).json
+    [result] = replay["results"]
+    event = world.store.get_event("acme", result["eventId"])
+    assert (event.client_session_id, event.provider_session_id, event.external_correlation_id) == (
+        "cif-1-desk",
+        CIF_PROVIDER_ID,
+        body["events"][0]["externalCorrelationId"],
+    )
+    retry = _post(world, acme, body, path="/v1/events").json
+    assert (retry["duplicates"], retry["results"][0]["eventId"]) == (1, result["eventId"])
+
+
 def test_derived_event_ids_of_batches_without_client_session_id_are_unchanged():
     """Retries of payloads sent before clientSessionId was accepted must stay duplicates: the derived
     id of such a batch is the hash it always was (value pinned from the earlier release)."""
