@@ -135,7 +135,12 @@ def _int64(value: Any) -> Any:
 
 
 CustomValue = Annotated[
-    Annotated[str, StringConstraints(max_length=1000), Field(strict=True)] | bool | int | float,
+    # Strict members: text past 1000 characters that reads as a number ("000…0") must be refused, not
+    # silently turned into that number by a lax member of the union.
+    Annotated[str, StringConstraints(max_length=1000), Field(strict=True)]
+    | Annotated[bool, Field(strict=True)]
+    | Annotated[int, Field(strict=True)]
+    | Annotated[float, Field(strict=True)],
     AfterValidator(_int64),
 ]
 

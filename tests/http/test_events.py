@@ -146,6 +146,8 @@ def test_participant_and_additional_data_are_stored(world, acme):
         (event(customData=[{"attribute": "a"}]), "invalid_event", "customData.0.value"),
         (event(customData=custom(big=2**63)), "invalid_event", "customData.0.value"),
         (event(customData=custom(nested={"a": 1})), "invalid_event", "customData.0.value"),
+        # too long for text, and never silently read as the number it spells
+        (event(customData=custom(digits="0" * 1001)), "invalid_event", "customData.0.value"),
         (event(customData=custom(a=1) + custom(a=2)), "invalid_custom_data", "customData"),
         (
             event(customData=[{"attribute": f"k{i}", "value": i} for i in range(51)]),
