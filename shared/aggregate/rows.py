@@ -2,7 +2,9 @@
 
 A conversation is one store document with its sessions and participants embedded (CIF field names,
 as the ingest function stored them); it becomes one ``raw_conversations`` row plus one row per
-session and per participant. Every row also carries ``_version``, the store timestamp that orders
+session and per participant. Free text (``regionData``, ``additionalData``, ``sessionAdditionalData``)
+and names (``participantName``, ``externalParticipantName``, ``clientSessionName``) stay in the store
+(docs/privacy.md). Every row also carries ``_version``, the store timestamp that orders
 versions of the same key, so staging can keep the latest version when a key appears twice.
 """
 
@@ -24,6 +26,11 @@ def _instant(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+def _custom(items: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """CIF ``customData`` pairs as stored (attributes unique, checked at ingest) -> ``{attribute: value}``."""
+    return None if items is None else {item["attribute"]: item["value"] for item in items}
+
+
 @dataclass
 class ConversationRows:
     conversations: list[Row] = field(default_factory=list)
@@ -40,7 +47,7 @@ def conversation_rows(records: list[Conversation]) -> ConversationRows:
             {
                 **keys,
                 "channel": data["channel"],
-                "direction": data["direction"],
+                "direction": data.get("direction", "inbound"),
                 "conversation_ts": _instant(data["conversationTimestamp"]),
                 "closed_ts": _instant(data.get("closedTimestamp")),
                 "customer_id": data.get("customerId"),
@@ -49,6 +56,16 @@ def conversation_rows(records: list[Conversation]) -> ConversationRows:
                 "experience_id": data.get("experienceId"),
                 "platform": data.get("platform"),
                 "updated_at": record.updated_at,
+                "backend_conversation_id": data.get("backendConversationId"),
+                "channel_context": data.get("channelContext"),
+                "external_correlation_id": data.get("externalCorrelationId"),
+                "cif_provider_id": data.get("providerId"),
+                "cif_provider_name": data.get("providerName"),
+                "external_provider_id": data.get("externalProviderId"),
+                "external_provider_name": data.get("externalProviderName"),
+                "external_account_id": data.get("externalAccountId"),
+                "external_contact_id": data.get("externalContactId"),
+                "custom_data": _custom(data.get("customData")),
                 VERSION: record.updated_at,
             }
         )
@@ -63,6 +80,11 @@ def conversation_rows(records: list[Conversation]) -> ConversationRows:
                     "queue_id": session.get("queueId"),
                     "queue_name": session.get("queueName"),
                     "session_channel": session.get("sessionChannel"),
+                    "session_name": session.get("sessionName"),
+                    "client_session_id": session.get("clientSessionId"),
+                    "creation_reason": session.get("sessionCreationReason"),
+                    "external_correlation_id": session.get("externalCorrelationId"),
+                    "custom_data": _custom(session.get("customData")),
                     VERSION: record.updated_at,
                 }
             )
@@ -74,6 +96,9 @@ def conversation_rows(records: list[Conversation]) -> ConversationRows:
                         "participant_type": participant["participantType"],
                         "participant_mode": participant["participantMode"],
                         "added_ts": _instant(participant["participantAddedTimestamp"]),
+                        "external_participant_id": participant.get("externalParticipantId"),
+                        "assign_reason": participant.get("participantAssignReason"),
+                        "custom_data": _custom(participant.get("customData")),
                         VERSION: record.updated_at,
                     }
                 )
@@ -86,6 +111,7 @@ def event_rows(records: list[Event]) -> list[Row]:
             "provider_id": e.provider_id,
             "event_id": e.event_id,
             "conversation_id": e.conversation_id,
+            # Resolved in the warehouse for events sent with a clientSessionId (event_sessions.py).
             "session_id": e.provider_session_id,
             "participant_id": e.participant_id,
             "name": e.name,
@@ -95,6 +121,9 @@ def event_rows(records: list[Event]) -> list[Row]:
             "custom_data": e.custom_data,
             "schema": e.schema,
             "ingested_at": e.ingested_at,
+            "provider_session_id": e.provider_session_id,
+            "client_session_id": e.client_session_id,
+            "external_correlation_id": e.external_correlation_id,
             VERSION: e.ingested_at,
         }
         for e in records

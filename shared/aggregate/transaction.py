@@ -3,14 +3,17 @@
 In order, all or nothing:
 
 1. raw tables from staging: the latest version of each key wins (conversations replace their
-   sessions and participants); events are create-only; failed events and activities are upserted;
+   sessions and participants); events are create-only, but the session an event sent with a CIF
+   ``clientSessionId`` counts on follows its conversation's sessions (``event_sessions``); failed
+   events, activities (with their parties) and provider settings are upserted;
 2. the scopes (``shared.kpi.families.scopes``): root scopes from the staged rows (and, when days are
    restated, everything on those days), then the scopes derived from them and from the facts as they were;
 3. per family, in dependency order: its in-scope fact rows as they were, replaced by the fact SQL,
    and the rows that differ before and after (``changed_<fact>``);
 4. ``affected_days``: the days of the changed rows ∪ each family's extra days ∪ restated and erased days;
 5. ``kpi_daily`` rows (and each family's other rolled-up tables) of exactly those (provider, day)
-   pairs replaced by a fresh computation.
+   pairs replaced by a fresh computation;
+6. each snapshot's records (changed or aged) get today's row (relationship analytics).
 
 Nothing here names a family: adding one to ``shared.kpi.families`` is enough. Every step replaces state
 by key instead of adding increments, so applying the same input twice gives the same tables: together
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
+from shared.aggregate.event_sessions import event_statements
 from shared.aggregate.rows import VERSION
 from shared.kpi.catalog import CATALOG
 from shared.kpi.dialects import render
@@ -92,14 +96,19 @@ def _date_list(days: Sequence[date]) -> str:
     return ", ".join(f"DATE '{d.isoformat()}'" for d in days)
 
 
-def _from_staging(warehouse: Warehouse, raw: Table, newest_first: bool = True) -> str:
-    """One row per key from the staged rows of ``raw``: the latest version (or the first one)."""
-    columns = ", ".join(
-        f"PARSE_JSON({c.name}) AS {c.name}"
+def _staged_columns(warehouse: Warehouse, raw: Table, alias: str = "") -> str:
+    """The columns of a staging table as the raw table's types (BigQuery stages JSON as text)."""
+    return ", ".join(
+        f"PARSE_JSON({alias}{c.name}) AS {c.name}"
         if c.type == "JSON" and warehouse.dialect == "bigquery"
-        else c.name
+        else f"{alias}{c.name}"
         for c in raw.columns
     )
+
+
+def _from_staging(warehouse: Warehouse, raw: Table, newest_first: bool = True) -> str:
+    """One row per key from the staged rows of ``raw``: the latest version (or the first one)."""
+    columns = _staged_columns(warehouse, raw)
     order = "DESC" if newest_first else "ASC"
     return (
         f"SELECT {columns} FROM {warehouse.staging_name(raw.name)} WHERE TRUE\n"
@@ -110,7 +119,7 @@ def _from_staging(warehouse: Warehouse, raw: Table, newest_first: bool = True) -
 def _children_of_latest(warehouse: Warehouse, child: Table, parent: Table) -> str:
     """Children (sessions, participants, activity parties) of the latest staged version of each
     parent (a conversation, an activity)."""
-    columns = ", ".join(f"x.{c.name}" for c in child.columns)
+    columns = _staged_columns(warehouse, child, "x.")
     keys = ", ".join(parent.key)
     match = " AND ".join(f"x.{k} = l.{k}" for k in parent.key)
     return (
@@ -143,9 +152,13 @@ def _raw_statements(warehouse: Warehouse, staged: set[str]) -> list[str]:
     if RAW_CONVERSATIONS.name in staged:
         statements += warehouse.upsert(RAW_CONVERSATIONS, _from_staging(warehouse, RAW_CONVERSATIONS))
         statements += _replace_children(warehouse, RAW_CONVERSATIONS, (RAW_SESSIONS, RAW_PARTICIPANTS))
-    if RAW_EVENTS.name in staged:
-        # Create-only: an event id, once stored, never changes.
-        statements += warehouse.insert_missing(RAW_EVENTS, _from_staging(warehouse, RAW_EVENTS, False))
+    # Create-only: an event id, once stored, never changes; only the session it counts on follows the
+    # conversation's sessions (shared.aggregate.event_sessions).
+    statements += event_statements(
+        warehouse,
+        _from_staging(warehouse, RAW_EVENTS, False) if RAW_EVENTS.name in staged else None,
+        RAW_CONVERSATIONS.name in staged,
+    )
     for upserted in (RAW_FAILED_EVENTS, RAW_ACTIVITIES, PROVIDER_SETTINGS):
         if upserted.name in staged:
             statements += warehouse.upsert(upserted, _from_staging(warehouse, upserted))
@@ -293,6 +306,11 @@ def _snapshot_statements(warehouse: Warehouse, families: list[Family], recompute
                     family.changed_table, f"SELECT * FROM {warehouse.name(family.fact.name)} WHERE FALSE"
                 )
             )
+            for scope in scopes([family]):
+                if scope.root:  # nothing staged: empty
+                    statements.append(
+                        warehouse.temp_table(scope.table, _root_scope_sql(warehouse, scope, set(), False))
+                    )
         for snapshot in family.snapshots:
             scope = snapshot.scope
             if scope.table not in created:

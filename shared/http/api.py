@@ -2,6 +2,9 @@
 for something the client sent.
 
 Each function's ``main.py`` builds one ``Api`` and hands it the Flask request.
+
+A call may carry CIF's ``correlationId`` (a GUID grouping related calls for diagnostic telemetry) as
+``X-Correlation-Id``: the answer echoes it, and the call is written as one structured log line with it.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +47,41 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 _SECURITY_ITEMS = tuple(SECURITY_HEADERS.items())
+
+CORRELATION_HEADER = "X-Correlation-Id"
+# A GUID (with or without braces) and the other usual trace-id shapes; nothing that could break a
+# header or a log line.
+CORRELATION_PATTERN = r"^[A-Za-z0-9._:;=+/{}-]{1,128}$"
+_CORRELATION = re.compile(CORRELATION_PATTERN)
+_INVALID = object()  # an X-Correlation-Id that is sent but unusable: 400 once the caller is known
+
+
+def correlation_id(request: Request) -> str | object | None:
+    """The call's correlation id, ``None`` without one, ``_INVALID`` for a bad one (or several)."""
+    values = request.headers.getlist(CORRELATION_HEADER)
+    if not values:
+        return None
+    if len(values) == 1 and _CORRELATION.match(values[0]):
+        return values[0]
+    return _INVALID
+
+
+def log_call(
+    function: str, request: Request, response: Response, correlation: str, trace: dict[str, Any]
+) -> None:
+    """One structured line on stdout (Cloud Logging reads it as a JSON entry with its severity)."""
+    status = response.status_code
+    entry = {
+        "severity": "INFO" if status < 400 else "WARNING" if status < 500 else "ERROR",
+        "message": f"{request.method} {request.path} {status}",
+        "function": function,
+        "method": request.method,
+        "path": request.path,
+        "status": status,
+        "correlationId": correlation,
+        **trace,
+    }
+    print(json.dumps(entry, separators=(",", ":"), default=str), file=sys.stdout, flush=True)
 
 
 @dataclass
@@ -132,15 +172,31 @@ class Api:
         self._static = {(r.method, r.rule): f"{r.method} {r.rule}" for r in routes if "<" not in r.rule}
 
     def __call__(self, request: Request) -> Response:
+        correlation = correlation_id(request)
+        if not isinstance(correlation, str):
+            return self._respond(request, correlation, {})
+        started = time.monotonic()
+        trace: dict[str, Any] = {}
+        response = self._respond(request, correlation, trace)
+        response.headers[CORRELATION_HEADER] = correlation
+        trace["durationMs"] = round((time.monotonic() - started) * 1000, 1)
+        log_call(self.name, request, response, correlation, trace)
+        return response
+
+    def _respond(self, request: Request, correlation: object, trace: dict[str, Any]) -> Response:
+        """The answer to one request; ``trace`` collects the caller and the error code for the log."""
         try:
-            return self._dispatch(request)
+            return self._dispatch(request, correlation, trace)
         except ApiError as err:
+            trace["errorCode"] = err.code
             return error_response(err)
         except ValidationError as exc:
+            trace["errorCode"] = "validation_failed"
             return error_response(
                 ApiError(422, "validation_failed", "the body has invalid fields", validation_details(exc))
             )
         except StoreUnavailable as exc:
+            trace["errorCode"] = "store_unavailable"
             log.warning("store unavailable: %s", exc)
             # ANALYTICS_RETRY_AFTER_SECONDS is the floor; an adapter that knows better may ask for more.
             retry_after = max(exc.retry_after, settings().retry_after_seconds)
@@ -153,6 +209,7 @@ class Api:
                 )
             )
         except Exception:  # a bug of ours: log it, and never send a stack trace to the client
+            trace["errorCode"] = "internal_error"
             log.exception("unhandled error in %s", self.name)
             return error_response(ApiError(500, "internal_error", "an internal error occurred"))
 
@@ -172,7 +229,7 @@ class Api:
         except (NotFound, RequestRedirect) as exc:
             raise ApiError(404, "route_not_found", f"no route for {request.method} {request.path}") from exc
 
-    def _dispatch(self, request: Request) -> Response:
+    def _dispatch(self, request: Request, correlation: object, trace: dict[str, Any]) -> Response:
         endpoint, args = self._match(request)
         if endpoint == "openapi":
             return json_response(200, self._openapi(), {"Cache-Control": "public, max-age=300"})
@@ -189,6 +246,7 @@ class Api:
             if limiter:
                 limiter.take(call.provider.provider_id, key_id)
             call.actor = f"provider:{call.provider.provider_id}"
+            trace["providerId"] = call.provider.provider_id
             if route.needs_analytics and not call.provider.enable_analytics:
                 raise ApiError(
                     403,
@@ -198,5 +256,13 @@ class Api:
                 )
         elif route.auth == "admin":
             call.actor = authenticate_admin(request, cfg)
+            trace["actor"] = call.actor
+        if correlation is _INVALID:  # checked once the caller is known: credentials come first
+            raise ApiError(
+                400,
+                "invalid_correlation_id",
+                f"{CORRELATION_HEADER} must be one value of 1..128 letters, digits or ._:;=+/{{}}-, "
+                "e.g. a GUID",
+            )
         status, body = route.handler(call, **args)
         return json_response(status, body)

@@ -2,6 +2,11 @@
 
 A repeated call overlays the fields it sends on what is stored; sessions merge by ``sessionId`` and
 participants by ``participantId``, so a provider can add the agent leg of a conversation later.
+A field that is not sent (or sent as ``""``) keeps its stored value; ``direction`` is ``inbound`` when
+the conversation is created without one.
+
+The CIF ``providerId`` / ``providerName`` of the body (and their ``external`` forms) are stored as the
+integration's own labels: whose conversation it is comes from the API key alone.
 """
 
 from __future__ import annotations
@@ -9,7 +14,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from shared.schema.conversation import ConversationRequest, ConversationResponse
+from pydantic import ValidationError
+
+from shared.errors import ApiError
+from shared.schema.conversation import (
+    REPEATED_IDS,
+    ConversationRequest,
+    ConversationResponse,
+    parent_mismatches,
+)
+from shared.schema.revisions import conversation_details
 from shared.store.port import Store
 from shared.store.records import Provider
 
@@ -33,7 +47,7 @@ def _merge_by(
 
 def merge_conversation(old: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:
     if old is None:
-        return incoming
+        return {"direction": "inbound", **incoming}
     merged = {**old, **{k: v for k, v in incoming.items() if k != "sessions"}}
     merged["sessions"] = _merge_by(
         old.get("sessions", []), incoming.get("sessions", []), "sessionId", "participants"
@@ -41,13 +55,39 @@ def merge_conversation(old: dict[str, Any] | None, incoming: dict[str, Any]) -> 
     return merged
 
 
+# The parent ids CIF repeats inside sessions and participants: checked above, stored once.
+_REPEATED: Any = {
+    **dict.fromkeys(REPEATED_IDS["session"], True),
+    "participants": {"__all__": set(REPEATED_IDS["participant"])},
+}
+
+
 def register_conversation(
     store: Store, provider: Provider, body: dict[str, Any], now: datetime
 ) -> tuple[int, ConversationResponse]:
-    request = ConversationRequest.model_validate(body)
+    try:
+        request = ConversationRequest.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError(
+            422, "validation_failed", "the body has invalid fields", conversation_details(exc)
+        ) from exc
     conv = request.conversation
-    data = conv.model_dump(mode="json", exclude_none=True, exclude={"session", "sessions"})
-    data["sessions"] = [s.model_dump(mode="json", exclude_none=True) for s in conv.all_sessions()]
+    mismatches = parent_mismatches(conv)
+    if mismatches:
+        raise ApiError(
+            422, "validation_failed", "a repeated id differs from its parent object's id", mismatches
+        )
+    # Only what was sent: an update never resets a stored field to its default.
+    data = conv.model_dump(
+        mode="json", exclude_none=True, exclude_unset=True, exclude={"session", "sessions"}
+    )
+    data["sessions"] = [
+        {
+            "participants": [],
+            **s.model_dump(mode="json", exclude_none=True, exclude_unset=True, exclude=_REPEATED),
+        }
+        for s in conv.all_sessions()
+    ]
     record, created = store.upsert_conversation(
         provider.provider_id, conv.conversationId, lambda old: merge_conversation(old, data), now
     )

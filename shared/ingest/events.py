@@ -4,7 +4,9 @@ exactly once, keep rejected ones with their reason and payload.
 Exactly once: the document id is derived from ``(provider, eventId)``; without an ``eventId`` the
 id comes from the event's content, so a retried request maps onto the same documents.
 Out of order: events are stored even when their conversation or session has not arrived; the
-aggregator joins them once it does.
+aggregator joins them once it does. An event is stored with the session ids it was sent with
+(``providerSessionId`` and CIF's ``clientSessionId``); which session it counts on is decided in the
+warehouse, where the conversation's sessions are known (``shared.aggregate.event_sessions``).
 """
 
 from __future__ import annotations
@@ -75,14 +77,20 @@ class Envelope:
     conversation_id: str
     provider_session_id: str
     participant_id: str | None
+    client_session_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "kind": "event",
             "conversationId": self.conversation_id,
             "providerSessionId": self.provider_session_id,
             "participantId": self.participant_id,
         }
+        # Only when sent: the envelope of a batch without it hashes (derived event ids, failed ids)
+        # exactly as before clientSessionId was accepted, so retries of such batches stay duplicates.
+        if self.client_session_id is not None:
+            out["clientSessionId"] = self.client_session_id
+        return out
 
     @cached_property
     def canonical(self) -> str:
@@ -138,6 +146,8 @@ def build_event(
         custom_data=custom,
         schema=spec.schema_uri,
         ingested_at=now,
+        client_session_id=envelope.client_session_id,
+        external_correlation_id=event.externalCorrelationId,
     )
 
 
@@ -180,7 +190,7 @@ def parse_envelope(body: Any) -> EventEnvelope:
 
 def log_events(store: Store, provider: Provider, body: Any, now: datetime) -> BatchResponse:
     env = parse_envelope(body)
-    envelope = Envelope(env.conversationId, env.providerSessionId, env.participantId)
+    envelope = Envelope(env.conversationId, env.providerSessionId, env.participantId, env.clientSessionId)
     resolve = EventResolver(store, provider.provider_id)
     built = [build_event(provider.provider_id, envelope, raw, resolve, now) for raw in env.events]
 
@@ -229,6 +239,11 @@ def log_events(store: Store, provider: Provider, body: Any, now: datetime) -> Ba
 def replay_payload(failed: FailedEvent) -> tuple[Envelope, Any]:
     env = failed.envelope
     return (
-        Envelope(env["conversationId"], env["providerSessionId"], env.get("participantId")),
+        Envelope(
+            env["conversationId"],
+            env["providerSessionId"],
+            env.get("participantId"),
+            env.get("clientSessionId"),
+        ),
         json.loads(failed.payload),
     )

@@ -28,7 +28,7 @@ from shared.schema.provider import (
     ProviderPatch,
     ReplayRequest,
 )
-from shared.schema.registry import STANDARD_EVENTS, VENDOR, EventSpec
+from shared.schema.registry import ADDED_IN, STANDARD_EVENTS, VENDOR, EventSpec
 
 SELF_DESCRIBING = "http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#"
 API_VENDOR = f"{VENDOR}.api"
@@ -109,22 +109,38 @@ def _accepts_empty(model: type[BaseModel]) -> bool:
     return True
 
 
-def event_schema(spec: EventSpec) -> dict[str, Any]:
+def _later_additions(version: str) -> set[str]:
+    """``KpiEvent`` fields a standard event's schema of ``version`` does not have yet."""
+    key = tuple(map(int, version.split("-")))
+    return {
+        f for added, fields in ADDED_IN.items() if tuple(map(int, added.split("-"))) > key for f in fields
+    }
+
+
+def event_versions(spec: EventSpec) -> list[str]:
+    """Every published version of a standard event: ``1-0-0``, each addition since, the current one."""
+    current = tuple(map(int, spec.version.split("-")))
+    added = [v for v in ADDED_IN if tuple(map(int, v.split("-"))) <= current]
+    return sorted({"1-0-0", *added, spec.version}, key=lambda v: tuple(map(int, v.split("-"))))
+
+
+def event_schema(spec: EventSpec, version: str | None = None) -> dict[str, Any]:
     """The schema of one standard event: the wire fields of ``KpiEvent``, its name fixed, its rules
-    (``notificationResponseAction`` only on ``NotificationResponse``) and its typed ``customData``.
+    (``notificationResponseAction`` required on ``NotificationResponse``) and its typed ``customData``;
+    of an earlier ``version``, without the fields added since.
 
     On the wire ``customData`` is CIF's ``[{"attribute", "value"}]``; the schema describes it as the
     attribute -> value object the server builds from those pairs, stores and the KPIs read.
     """
+    version = version or spec.version
     wire = _draft4(KpiEvent.model_json_schema())
-    properties = {k: v for k, v in wire["properties"].items() if k != "customData"}
+    later = _later_additions(version) - ({"notificationResponseAction"} if spec.requires_action else set())
+    properties = {k: v for k, v in wire["properties"].items() if k != "customData" and k not in later}
     properties["kpiEventName"] = {"type": "string", "enum": [spec.name]}
     required = list(wire["required"])
     if spec.requires_action:
         properties["notificationResponseAction"] = {"type": "string", "enum": ["Accept", "Reject"]}
         required.append("notificationResponseAction")
-    else:
-        del properties["notificationResponseAction"]
     if spec.reasons:
         reason = dict(properties["kpiEventReason"])
         reason["description"] = "usual reasons: " + ", ".join(spec.reasons)
@@ -139,7 +155,7 @@ def event_schema(spec: EventSpec) -> dict[str, Any]:
         "required": required,
         "additionalProperties": False,
     }
-    return _self_describing(spec.vendor, spec.name, spec.version, body)
+    return _self_describing(spec.vendor, spec.name, version, body)
 
 
 def request_schemas() -> dict[str, dict[str, Any]]:
@@ -161,7 +177,8 @@ def schema_documents() -> dict[str, dict[str, Any]]:
     """Every schema by its path under ``docs/schemas``: ``<vendor>/<name>/jsonschema/<version>.json``."""
     docs: dict[str, dict[str, Any]] = {}
     for spec in STANDARD_EVENTS.values():
-        docs[f"{spec.vendor}/{spec.name}/jsonschema/{spec.version}.json"] = event_schema(spec)
+        for version in event_versions(spec):
+            docs[f"{spec.vendor}/{spec.name}/jsonschema/{version}.json"] = event_schema(spec, version)
     for name, schema in request_schemas().items():
         docs[f"{API_VENDOR}/{name}/jsonschema/{API_VERSION}.json"] = schema
     return docs

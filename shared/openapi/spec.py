@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.aggregate.wire import AggregateReport, AggregateRequest
+from shared.http.api import CORRELATION_HEADER, CORRELATION_PATTERN
 from shared.openapi.schemas import schema_documents
 from shared.privacy.wire import ErasureReceipt
 from shared.schema.activity import ActivityBatch, ActivityResponse
@@ -47,7 +48,7 @@ COMMITTED = DOCS / "openapi"
 SCHEMAS = DOCS / "schemas"
 
 ERRORS: dict[int, str] = {
-    400: "Malformed request (bad JSON, duplicate keys, bad query)",
+    400: "Malformed request (bad JSON, duplicate keys, bad query, bad X-Correlation-Id)",
     401: "Missing or invalid credentials",
     403: "Not allowed (analytics disabled, provider key on an operator route)",
     404: "Unknown object or route",
@@ -58,6 +59,23 @@ ERRORS: dict[int, str] = {
     422: "Invalid fields (per-field details)",
     429: "Too many requests from this provider (rate_limited); retry after Retry-After seconds",
     503: "Store unavailable (or operator auth not configured); retry after Retry-After seconds",
+}
+
+# CIF's correlationId: accepted on every authenticated call, echoed on its answer, logged with it.
+CORRELATION_SCHEMA = {"type": "string", "pattern": CORRELATION_PATTERN, "maxLength": 128}
+CORRELATION_PARAMETER = {
+    "name": CORRELATION_HEADER,
+    "in": "header",
+    "required": False,
+    "schema": CORRELATION_SCHEMA,
+    "description": "CIF correlationId (a GUID grouping related calls for diagnostic telemetry): echoed in "
+    "the answer and written in the call's structured log line; 400 invalid_correlation_id when malformed",
+}
+CORRELATION_ECHO = {
+    CORRELATION_HEADER: {
+        "description": "the request's X-Correlation-Id, when it sent one",
+        "schema": CORRELATION_SCHEMA,
+    }
 }
 
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
@@ -346,15 +364,22 @@ def _operation(op: Op, rate_limited: bool = False) -> dict[str, Any]:
     responses: dict[str, Any] = {
         str(op.status): {"description": "OK", "content": {"application/json": {"schema": body}}}
     }
-    for status in (*op.errors, 429) if rate_limited else op.errors:
+    # Every authenticated call may answer 400 invalid_correlation_id; rate-limited ones 429.
+    errors = op.errors if op.public else tuple(sorted({*op.errors, 400}))
+    if rate_limited:
+        errors = tuple(sorted({*errors, 429}))
+    for status in errors:
         responses[str(status)] = {
             "description": ERRORS[status],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
         if status in ERROR_HEADERS:
-            responses[str(status)]["headers"] = ERROR_HEADERS[status]
+            responses[str(status)]["headers"] = dict(ERROR_HEADERS[status])
     if op.updates:
         responses["200"] = {"description": "Updated", "content": {"application/json": {"schema": body}}}
+    if not op.public:
+        for response in responses.values():
+            response["headers"] = {**response.get("headers", {}), **CORRELATION_ECHO}
     params = [
         {"name": name, "in": "path", "required": True, "schema": schema}
         for name, schema in PATH_PARAMS.items()
@@ -363,6 +388,8 @@ def _operation(op: Op, rate_limited: bool = False) -> dict[str, Any]:
         {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": desc}
         for name, kind, desc in op.query
     ]
+    if not op.public:
+        params.append(CORRELATION_PARAMETER)
     entry: dict[str, Any] = {
         "summary": op.summary,
         "operationId": _operation_id(op),

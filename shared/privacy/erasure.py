@@ -43,20 +43,38 @@ def _erased_marker(erasure: str) -> str:
     return f"erased:{erasure}"
 
 
+# What an erasure removes from a stored conversation: the customer's identifiers, free text, names
+# (a desktop session is usually named after the customer) and custom data, at every level.
+ERASED_CONVERSATION_FIELDS = (
+    "customerId",
+    "contactId",
+    "externalContactId",
+    "regionData",
+    "additionalData",
+    "customData",
+)
+ERASED_SESSION_FIELDS = ("sessionName", "clientSessionName", "sessionAdditionalData", "customData")
+ERASED_PARTICIPANT_FIELDS = ("customData",)
+
+
+def _without(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in fields}
+
+
 def scrub_conversation(data: dict[str, Any] | None) -> dict[str, Any]:
-    """The conversation without its customer: identifiers, free text and customer participants go;
-    channel, times, queues and agents (what the KPIs are made of) stay."""
+    """The conversation without its customer: identifiers, free text, session names, custom data and
+    customer participants go; channel, times, queues and agents (what the KPIs are made of) stay."""
     if data is None:
         return {}
-    kept = {
-        k: v
-        for k, v in data.items()
-        if k not in ("customerId", "contactId", "regionData", "additionalData", "customData")
-    }
+    kept = _without(data, ERASED_CONVERSATION_FIELDS)
     sessions = []
     for session in kept.get("sessions", []):
-        participants = [p for p in session.get("participants", []) if p.get("participantType") != "customer"]
-        sessions.append({**session, "participants": participants})
+        participants = [
+            _without(p, ERASED_PARTICIPANT_FIELDS)
+            for p in session.get("participants", [])
+            if p.get("participantType") != "customer"
+        ]
+        sessions.append({**_without(session, ERASED_SESSION_FIELDS), "participants": participants})
     if "sessions" in kept:
         kept["sessions"] = sessions
     return kept

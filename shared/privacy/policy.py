@@ -4,8 +4,9 @@ Applied to every row the aggregation stages, before it leaves the process: no ra
 identifier reaches a warehouse table (docs/privacy.md has the inventory). Agents, bots, queues,
 accounts and opportunities keep their ids: they are what supervisors slice KPIs by.
 
-- conversations: ``customer_id`` and ``contact_id`` (a CRM contact is a person);
-- participants: the id of every ``customer`` participant;
+- conversations: ``customer_id``, ``contact_id`` and ``external_contact_id`` (a CRM contact is a
+  person, in this system or another);
+- participants: the id and the external id of every ``customer`` participant;
 - events: ``participant_id``, except on the agent-desk session events (offer, accept, focus, close,
   wrap-up), which CIF logs from the agent's desktop and the session KPIs match to agent participants;
 - activities: ``regarding_id`` of a contact or lead, and every customer-side party's id (its name is
@@ -34,13 +35,14 @@ PERSON_RECORD_TYPES = frozenset({"contact", "lead"})
 
 
 def _conversation(row: Row, hash_: Pseudonymizer) -> None:
-    for column in ("customer_id", "contact_id"):
+    for column in ("customer_id", "contact_id", "external_contact_id"):
         row[column] = hash_.optional(row["provider_id"], row[column])
 
 
 def _participant(row: Row, hash_: Pseudonymizer) -> None:
     if row["participant_type"] == "customer":
         row["participant_id"] = hash_(row["provider_id"], row["participant_id"])
+        row["external_participant_id"] = hash_.optional(row["provider_id"], row["external_participant_id"])
 
 
 def _event(row: Row, hash_: Pseudonymizer) -> None:

@@ -1,4 +1,9 @@
-"""``logAnalyticsEvent``: the batch envelope, one KPI event, and the per-event results."""
+"""``logAnalyticsEvent``: the batch envelope, one KPI event, and the per-event results.
+
+The fields are those of the current CIF reference of ``logAnalyticsEvent`` (docs/api.md, "CIF
+compatibility"), plus ``eventId``, our idempotency key. CIF's ``clientSessionId`` names the session by
+the agent desktop's id, which ``initLogAnalytics`` registered on it (``Session.clientSessionId``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from shared.schema.fields import CustomData, Identifier, Str100, Timestamp, WireModel
+from shared.schema.fields import CifModel, CustomData, Identifier, Str100, Timestamp, WireModel
 
 MAX_EVENTS_PER_REQUEST = 500
 MAX_EVENT_BYTES = 32 * 1024
@@ -18,7 +23,7 @@ EventName = Annotated[
 ]
 
 
-class KpiEvent(WireModel):
+class KpiEvent(CifModel):
     eventId: Identifier | None = Field(
         None, description="idempotency key; derived from the content when absent"
     )
@@ -27,12 +32,19 @@ class KpiEvent(WireModel):
     eventTimestamp: Timestamp
     notificationResponseAction: Literal["Accept", "Reject"] | None = None
     additionalData: Annotated[str, StringConstraints(max_length=2000), Field(strict=True)] | None = None
+    externalCorrelationId: Identifier | None = None
     customData: CustomData | None = None
 
 
-class _EnvelopeFields(WireModel):
+class _EnvelopeFields(CifModel):
     conversationId: Identifier
-    providerSessionId: Identifier
+    providerSessionId: Identifier = Field(
+        description="the session's sessionId; an event whose providerSessionId names no session of "
+        "the conversation counts on the session registered with its clientSessionId"
+    )
+    clientSessionId: Identifier | None = Field(
+        None, description="the agent desktop's session id (initLogAnalytics session clientSessionId)"
+    )
     participantId: Identifier | None = None
 
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 # The earliest and the latest instant we accept. Late events are restated without a cut-off, but a
 # timestamp before 2000 or more than a day ahead of our clock is a provider bug, not a late event.
@@ -21,8 +30,30 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=True)
 
 
+class CifModel(WireModel):
+    """An object of a CIF call (``initLogAnalytics``, ``logAnalyticsEvent``): an empty string in an
+    optional field counts as not sent. CIF's published field lists show ``""`` for every value and
+    integrations send it for what they do not fill; a required field still needs a value."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_unsent(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "" in data.values():
+            optional = _optional_fields(cls)
+            return {k: v for k, v in data.items() if not (k in optional and isinstance(v, str) and v == "")}
+        return data
+
+
+@cache
+def _optional_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(name for name, info in model.model_fields.items() if not info.is_required())
+
+
 Str100 = Annotated[str, StringConstraints(min_length=1, max_length=100), Field(strict=True)]
 """Most CIF strings: 1..100 characters."""
+
+Text1000 = Annotated[str, StringConstraints(max_length=1000), Field(strict=True)]
+"""CIF free text of up to 1000 characters (conversation ``additionalData``, ``regionData``)."""
 
 Identifier = Annotated[
     str,
@@ -104,7 +135,12 @@ def _int64(value: Any) -> Any:
 
 
 CustomValue = Annotated[
-    Annotated[str, StringConstraints(max_length=1000), Field(strict=True)] | bool | int | float,
+    # Strict members: text past 1000 characters that reads as a number ("000…0") must be refused, not
+    # silently turned into that number by a lax member of the union.
+    Annotated[str, StringConstraints(max_length=1000), Field(strict=True)]
+    | Annotated[bool, Field(strict=True)]
+    | Annotated[int, Field(strict=True)]
+    | Annotated[float, Field(strict=True)],
     AfterValidator(_int64),
 ]
 

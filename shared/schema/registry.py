@@ -18,6 +18,15 @@ from shared.schema.events import KpiEvent
 
 VENDOR = "io.channelanalytics"
 
+# The SchemaVer of every standard event's wire shape, and what each version added to ``KpiEvent``
+# (the schema files of earlier versions stay published: events stored under them still resolve).
+STANDARD_VERSION = "1-0-1"
+ADDED_IN: dict[str, tuple[str, ...]] = {
+    # ADDITION: CIF logAnalyticsEvent's per-event correlation id; and notificationResponseAction on
+    # every event, as CIF's event has it (NotificationResponse had it, required, from 1-0-0).
+    "1-0-1": ("externalCorrelationId", "notificationResponseAction"),
+}
+
 
 class _Custom(BaseModel):
     """``customData`` of a standard event: typed attributes are checked (lax, since CIF values are
@@ -87,7 +96,7 @@ class EventSpec:
     name: str
     family: Literal["cif", "contact_center", "chatbot", "custom"]
     description: str
-    version: str = "1-0-0"
+    version: str = STANDARD_VERSION
     kind: Literal["System", "Custom"] = "System"
     vendor: str = VENDOR
     custom_data: type[_Custom] | None = None
@@ -190,12 +199,8 @@ def check_event_rules(spec: EventSpec, event: KpiEvent, custom: dict[str, Any]) 
             f"{spec.name} needs notificationResponseAction (Accept or Reject)",
             [{"field": "notificationResponseAction", "code": "missing", "message": "Field required"}],
         )
-    if not spec.requires_action and event.notificationResponseAction is not None:
-        raise EventRuleError(
-            "unexpected_response_action",
-            f"notificationResponseAction only belongs on NotificationResponse, not {spec.name}",
-            [{"field": "notificationResponseAction", "code": "unexpected", "message": "not allowed here"}],
-        )
+    # On any other event notificationResponseAction is kept as sent: CIF's event has the field, and
+    # only NotificationResponse's answer counts in the KPIs.
     if spec.custom_data is None:
         return custom
     try:

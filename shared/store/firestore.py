@@ -512,7 +512,7 @@ class FirestoreStore:
         return self._create_once("events", [(e.doc_id, self._event_doc(e)) for e in events])
 
     def _event_doc(self, e: Event) -> Doc:
-        return {
+        doc = {
             "provider_id": e.provider_id,
             "event_id": e.event_id,
             "conversation_id": e.conversation_id,
@@ -529,6 +529,12 @@ class FirestoreStore:
             "shard": e.shard,
             TTL_FIELD: utc(e.ingested_at) + self._retention,
         }
+        # The CIF extras only when sent (most events carry neither); no query filters on them.
+        if e.client_session_id is not None:
+            doc["client_session_id"] = e.client_session_id
+        if e.external_correlation_id is not None:
+            doc["external_correlation_id"] = e.external_correlation_id
+        return doc
 
     def get_event(self, provider_id: str, event_id: str) -> Event | None:
         with _available():
@@ -1010,6 +1016,8 @@ def _event(d: Doc) -> Event:
         custom_data=json.loads(d["custom_data"]),
         schema=d["schema"],
         ingested_at=_dt(d["ingested_at"]),
+        client_session_id=d.get("client_session_id"),
+        external_correlation_id=d.get("external_correlation_id"),
     )
 
 

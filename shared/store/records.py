@@ -141,6 +141,10 @@ class Event:
     custom_data: dict[str, Any]
     schema: str
     ingested_at: datetime
+    # CIF ``logAnalyticsEvent``: the agent desktop's session id of the envelope, the event's own
+    # external correlation id.
+    client_session_id: str | None = None
+    external_correlation_id: str | None = None
 
     @property
     def doc_id(self) -> str:

@@ -77,7 +77,8 @@ CREATE TABLE IF NOT EXISTS events (
     conversation_id TEXT NOT NULL, provider_session_id TEXT NOT NULL, participant_id TEXT,
     name TEXT NOT NULL, reason TEXT, event_ts TEXT NOT NULL, response_action TEXT,
     additional_data TEXT, custom_data TEXT NOT NULL, schema TEXT NOT NULL,
-    ingested_at TEXT NOT NULL, shard INTEGER NOT NULL);
+    ingested_at TEXT NOT NULL, shard INTEGER NOT NULL, client_session_id TEXT,
+    external_correlation_id TEXT);
 CREATE INDEX IF NOT EXISTS events_scan ON events (ingested_at, doc_id);
 CREATE TABLE IF NOT EXISTS activities (
     doc_id TEXT PRIMARY KEY, provider_id TEXT NOT NULL, activity_id TEXT NOT NULL,
@@ -513,9 +514,11 @@ class SqliteStore:
                         e.schema,
                         ingested,
                         shard_of(doc_id),
+                        e.client_session_id,
+                        e.external_correlation_id,
                     )
                 )
-            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         return stored
 
     def get_event(self, provider_id: str, event_id: str) -> Event | None:
@@ -862,6 +865,11 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
     columns = {r["name"] for r in db.execute("PRAGMA table_info(providers)")}
     if "require_signature" not in columns:
         db.execute("ALTER TABLE providers ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0")
+    # CIF logAnalyticsEvent fields, appended in SCHEMA's order (events are inserted by position).
+    columns = {r["name"] for r in db.execute("PRAGMA table_info(events)")}
+    for column in ("client_session_id", "external_correlation_id"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE events ADD COLUMN {column} TEXT")
 
 
 def _api_key(r: sqlite3.Row) -> ApiKey:
@@ -903,6 +911,8 @@ def _event(r: sqlite3.Row) -> Event:
         custom_data=json.loads(r["custom_data"]),
         schema=r["schema"],
         ingested_at=from_iso(r["ingested_at"]),
+        client_session_id=r["client_session_id"],
+        external_correlation_id=r["external_correlation_id"],
     )
 
 

@@ -38,7 +38,7 @@ from shared.warehouse.ddl import (
     declared_views,
     partition_expression,
 )
-from shared.warehouse.port import ReplaceScope, StagingLoad, Transaction, WarehouseUnavailable
+from shared.warehouse.port import Corrections, ReplaceScope, StagingLoad, Transaction, WarehouseUnavailable
 from shared.warehouse.tables import Table
 
 log = logging.getLogger("channel_analytics.warehouse")
@@ -223,12 +223,33 @@ class BigQueryWarehouse:
             f"WHEN NOT MATCHED THEN INSERT ({_columns(target)}) VALUES ({_columns(target, 's.')})"
         ]
 
-    def insert_missing(self, target: Table, source_sql: str) -> list[str]:
+    def insert_missing(
+        self, target: Table, source_sql: str, corrections: Corrections | None = None
+    ) -> list[str]:
+        """One MERGE; with corrections, its source is the new rows plus one row per correction
+        (``_fix``), which only updates (the new rows only insert)."""
+        if corrections is None:
+            return [
+                f"MERGE {self.name(target.name)} AS t\n"
+                f"USING ({source_sql}) AS s\n"
+                f"ON {_match(target.key, 't', 's')}\n"
+                f"WHEN NOT MATCHED THEN INSERT ({_columns(target)}) VALUES ({_columns(target, 's.')})"
+            ]
+        kept = set(target.key) | set(corrections.columns)
+        fixes = ", ".join(
+            c.name if c.name in kept else f"CAST(NULL AS {c.type}) AS {c.name}" for c in target.columns
+        )
+        changes = ", ".join(f"{c} = s.{c}" for c in corrections.columns)
         return [
             f"MERGE {self.name(target.name)} AS t\n"
-            f"USING ({source_sql}) AS s\n"
+            f"USING (\n"
+            f"  SELECT FALSE AS _fix, {_columns(target)} FROM ({source_sql}) AS r\n"
+            f"  UNION ALL\n"
+            f"  SELECT TRUE AS _fix, {fixes} FROM ({corrections.rows_sql}) AS c\n"
+            f") AS s\n"
             f"ON {_match(target.key, 't', 's')}\n"
-            f"WHEN NOT MATCHED THEN INSERT ({_columns(target)}) VALUES ({_columns(target, 's.')})"
+            f"WHEN MATCHED AND s._fix THEN UPDATE SET {changes}\n"
+            f"WHEN NOT MATCHED AND NOT s._fix THEN INSERT ({_columns(target)}) VALUES ({_columns(target, 's.')})"
         ]
 
     def replace(self, scope: ReplaceScope) -> list[str]:

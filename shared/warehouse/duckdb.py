@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from shared.warehouse.ddl import column_type, create_table, create_view, declared_tables, declared_views
-from shared.warehouse.port import ReplaceScope, StagingLoad, Transaction, WarehouseUnavailable
+from shared.warehouse.port import Corrections, ReplaceScope, StagingLoad, Transaction, WarehouseUnavailable
 from shared.warehouse.tables import Table
 
 log = logging.getLogger("channel_analytics.warehouse")
@@ -134,13 +134,22 @@ class DuckDbWarehouse:
     def upsert(self, target: Table, source_sql: str) -> list[str]:
         return self.replace(ReplaceScope(target, self.name(target.name), source_sql, source_sql, target.key))
 
-    def insert_missing(self, target: Table, source_sql: str) -> list[str]:
+    def insert_missing(
+        self, target: Table, source_sql: str, corrections: Corrections | None = None
+    ) -> list[str]:
         name = self.name(target.name)
-        return [
+        statements = [
             f"INSERT INTO {name} ({_columns(target)})\n"
             f"SELECT {_columns(target)} FROM ({source_sql}) AS s\n"
             f"WHERE NOT EXISTS (SELECT 1 FROM {name} AS t WHERE {_match(target.key, 't', 's')})"
         ]
+        if corrections is not None:
+            changes = ", ".join(f"{c} = c.{c}" for c in corrections.columns)
+            statements.append(
+                f"UPDATE {name} SET {changes}\n"
+                f"FROM ({corrections.rows_sql}) AS c WHERE {_match(target.key, name, 'c')}"
+            )
+        return statements
 
     def replace(self, scope: ReplaceScope) -> list[str]:
         name = scope.target_name

@@ -62,6 +62,15 @@ class ReplaceScope:
     prune_days: str | None = None
 
 
+@dataclass(frozen=True)
+class Corrections:
+    """Rows already in a table whose ``columns`` change: ``rows_sql`` returns the table's key and those
+    columns, at most one row per key, and no key of the rows the same statement inserts."""
+
+    rows_sql: str
+    columns: tuple[str, ...]
+
+
 @dataclass
 class StagingLoad:
     """What one run staged: row counts by the name of the table declaration that was staged."""
@@ -93,8 +102,11 @@ class Warehouse(Protocol):
     def upsert(self, target: Table, source_sql: str) -> list[str]:
         """Statements that insert or replace ``source_sql`` rows by ``target.key`` (one row per key)."""
 
-    def insert_missing(self, target: Table, source_sql: str) -> list[str]:
-        """Statements that insert the ``source_sql`` rows whose key is not in ``target`` yet."""
+    def insert_missing(
+        self, target: Table, source_sql: str, corrections: Corrections | None = None
+    ) -> list[str]:
+        """Statements that insert the ``source_sql`` rows whose key is not in ``target`` yet and apply
+        ``corrections`` to rows already there (BigQuery: one MERGE)."""
 
     def replace(self, scope: ReplaceScope) -> list[str]:
         """Statements that delete the rows in scope and insert the new ones (see ``ReplaceScope``)."""

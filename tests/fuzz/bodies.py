@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -220,6 +220,7 @@ class F:
     choices: tuple[str, ...] = ()
     nullable: bool | None = None  # default: optional fields take null
     ahead_days: int = 1  # timestamps: how far ahead of now the contract may allow
+    empty_unsent: bool = False  # "" counts as not sent (optional fields of CIF objects)
 
     @property
     def takes_null(self) -> bool:
@@ -247,55 +248,99 @@ EVENT_NAMES = (
     "CustomerDeleted",
 )
 
-EVENT = {
-    "eventId": F("id"),
-    "kpiEventName": F("name", True),
-    "kpiEventReason": F("str"),
-    "eventTimestamp": F("ts", True),
-    "notificationResponseAction": F("enum", choices=("Accept", "Reject")),
-    "additionalData": F("text", limit=2000),
-    "customData": F("list", limit=50),
-}
+
+def cif(fields: dict[str, F]) -> dict[str, F]:
+    """The fields of a CIF object (initLogAnalytics, logAnalyticsEvent): "" in an optional one
+    counts as not sent."""
+    return {name: replace(f, empty_unsent=not f.required) for name, f in fields.items()}
+
+
+EVENT = cif(
+    {
+        "eventId": F("id"),
+        "kpiEventName": F("name", True),
+        "kpiEventReason": F("str"),
+        "eventTimestamp": F("ts", True),
+        "notificationResponseAction": F("enum", choices=("Accept", "Reject")),
+        "additionalData": F("text", limit=2000),
+        "externalCorrelationId": F("id"),
+        "customData": F("list", limit=50),
+    }
+)
 CUSTOM_ITEM = {"attribute": F("str", True), "value": F("value", True, limit=1000)}
-ENVELOPE = {
-    "conversationId": F("id", True),
-    "providerSessionId": F("id", True),
-    "participantId": F("id"),
-}
-PARTICIPANT = {
-    "participantId": F("id", True),
-    "participantType": F("enum", True, choices=("agent", "bot", "customer")),
-    "participantMode": F("enum", True, choices=("primary", "consult", "monitor")),
-    "participantAddedTimestamp": F("ts", True),
-    "participantName": F("str"),
-}
-SESSION = {
-    "sessionId": F("id", True),
-    "sessionCreatedTimestamp": F("ts", True),
-    "sessionQueueAssignedTimestamp": F("ts"),
-    "sessionAgentAssignedTimestamp": F("ts"),
-    "queueId": F("str"),
-    "queueName": F("str"),
-    "sessionChannel": F("str"),
-    "participants": F("list", nullable=False, limit=50),
-}
-CONVERSATION = {
-    "conversationId": F("id", True),
-    "channel": F("str", True),
-    "direction": F("enum", True, choices=("inbound", "outbound")),
-    "conversationTimestamp": F("ts", True),
-    "accountId": F("id"),
-    "contactId": F("id"),
-    "customerId": F("id"),
-    "experienceId": F("id"),
-    "platform": F("str"),
-    "regionData": F("str"),
-    "additionalData": F("text", limit=1000),
-    "customData": F("list", limit=50),
-    "closedTimestamp": F("ts"),
-    "session": F("object"),
-    "sessions": F("list", limit=100),
-}
+ENVELOPE = cif(
+    {
+        "conversationId": F("id", True),
+        "providerSessionId": F("id", True),
+        "clientSessionId": F("id"),
+        "participantId": F("id"),
+    }
+)
+# Ids CIF repeats from the parent (a session's conversationId, a participant's sessionId and
+# conversationId) are fields too: a broken value is refused like any other, a valid one must agree.
+PARTICIPANT = cif(
+    {
+        "sessionId": F("id"),
+        "conversationId": F("id"),
+        "participantId": F("id", True),
+        "externalParticipantId": F("id"),
+        "participantName": F("str"),
+        "externalParticipantName": F("str"),
+        "participantType": F("enum", True, choices=("agent", "bot", "customer")),
+        "participantMode": F("enum", True, choices=("primary", "consult", "monitor")),
+        "participantAddedTimestamp": F("ts", True),
+        "participantAssignReason": F("str"),
+        "customData": F("list", limit=50),
+    }
+)
+SESSION = cif(
+    {
+        "conversationId": F("id"),
+        "sessionId": F("id", True),
+        "sessionName": F("str"),
+        "clientSessionId": F("id"),
+        "clientSessionName": F("str"),
+        "sessionChannel": F("str"),
+        "sessionCreationReason": F("str"),
+        "sessionAdditionalData": F("str"),
+        "externalCorrelationId": F("id"),
+        "sessionCreatedTimestamp": F("ts", True),
+        "sessionQueueAssignedTimestamp": F("ts"),
+        "sessionAgentAssignedTimestamp": F("ts"),
+        "queueId": F("str"),
+        "queueName": F("str"),
+        "customData": F("list", limit=50),
+        "participants": F("list", nullable=False, limit=50),
+    }
+)
+CONVERSATION = cif(
+    {
+        "conversationId": F("id", True),
+        "backendConversationId": F("id"),
+        "channel": F("str", True),
+        "channelContext": F("str"),
+        "direction": F("enum", choices=("inbound", "outbound")),
+        "conversationTimestamp": F("ts", True),
+        "providerId": F("id"),
+        "externalProviderId": F("id"),
+        "providerName": F("str"),
+        "externalProviderName": F("str"),
+        "accountId": F("id"),
+        "externalAccountId": F("id"),
+        "contactId": F("id"),
+        "externalContactId": F("id"),
+        "customerId": F("id"),
+        "experienceId": F("id"),
+        "platform": F("str"),
+        "regionData": F("str", limit=1000),
+        "additionalData": F("text", limit=1000),
+        "externalCorrelationId": F("id"),
+        "customData": F("list", limit=50),
+        "closedTimestamp": F("ts"),
+        "session": F("object"),
+        "sessions": F("list", limit=100),
+    }
+)
 PARTY = {
     "partyId": F("id", True),
     "side": F("enum", True, choices=("us", "customer")),
@@ -369,6 +414,7 @@ def valid_event(draw: st.DrawFn) -> dict[str, Any]:
                 "eventId": ident,
                 "kpiEventReason": safe_text,
                 "additionalData": st.text(max_size=200).filter(lambda s: not has_surrogate(s)),
+                "externalCorrelationId": ident,
                 "customData": custom_data,
             },
         )
@@ -385,7 +431,12 @@ valid_participant = st.fixed_dictionaries(
         "participantMode": st.sampled_from(PARTICIPANT["participantMode"].choices),
         "participantAddedTimestamp": valid_timestamp,
     },
-    optional={"participantName": safe_text},
+    optional={
+        "participantName": safe_text,
+        "externalParticipantId": ident,
+        "participantAssignReason": safe_text,
+        "customData": custom_data,
+    },
 )
 valid_session = st.fixed_dictionaries(
     {"sessionId": ident, "sessionCreatedTimestamp": valid_timestamp},
@@ -393,6 +444,10 @@ valid_session = st.fixed_dictionaries(
         "sessionQueueAssignedTimestamp": valid_timestamp,
         "queueId": safe_text,
         "sessionChannel": safe_text,
+        "sessionName": safe_text,
+        "clientSessionId": ident,
+        "sessionCreationReason": safe_text,
+        "customData": custom_data,
         "participants": st.lists(valid_participant, max_size=3, unique_by=lambda p: p["participantId"]),
     },
 )
@@ -400,10 +455,14 @@ valid_conversation = st.fixed_dictionaries(
     {
         "conversationId": ident,
         "channel": st.sampled_from(["voice", "chat", "sms", "email"]) | safe_text,
-        "direction": st.sampled_from(["inbound", "outbound"]),
         "conversationTimestamp": st.just(EARLY),
     },
     optional={
+        "direction": st.sampled_from(["inbound", "outbound"]),
+        "backendConversationId": ident,
+        "providerId": ident,
+        "externalContactId": ident,
+        "regionData": st.text(SAFE_ALPHABET, min_size=1, max_size=300),
         "customerId": ident,
         "experienceId": ident,
         "platform": st.sampled_from(["mobile", "desktop"]),
@@ -513,6 +572,8 @@ def broken_value(spec: F) -> st.SearchStrategy[tuple[Any, bool | None]]:
     if spec.kind == "list":
         not_text = json_scalars.filter(lambda v: v is not None and not isinstance(v, str))
         options.append(st.tuples(st.lists(not_text, min_size=1, max_size=3), st.just(True)))
+    if spec.empty_unsent:  # "" leaves the field out: valid as far as the field goes
+        return st.one_of(options).map(lambda pair: (pair[0], None) if pair[0] == "" else pair)
     return st.one_of(options)
 
 
@@ -605,7 +666,8 @@ def body_level_expectation(body: Any, raw: bytes, ascii_only: bool, max_bytes: i
 # -- whole request bodies ---------------------------------------------------------------------------
 
 valid_envelope = st.fixed_dictionaries(
-    {"conversationId": ident, "providerSessionId": ident}, optional={"participantId": ident}
+    {"conversationId": ident, "providerSessionId": ident},
+    optional={"participantId": ident, "clientSessionId": ident},
 )
 
 
@@ -624,7 +686,9 @@ def broken_event(draw: st.DrawFn) -> tuple[Any, bool | None]:
     if how == 5:
         rule = draw(st.sampled_from(["action_on_other", "no_action", "twice", "typed"]))
         if rule == "action_on_other" and event["kpiEventName"] != "NotificationResponse":
-            return {**event, "notificationResponseAction": "Accept"}, True
+            # CIF's event carries the field whatever its name: kept as sent, counted only on
+            # NotificationResponse
+            return {**event, "notificationResponseAction": "Accept"}, False
         if rule == "no_action" and event["kpiEventName"] == "NotificationResponse":
             return {k: v for k, v in event.items() if k != "notificationResponseAction"}, True
         if rule == "twice":

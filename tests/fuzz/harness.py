@@ -342,5 +342,7 @@ def _same_envelope(kind: str, envelope: Any, body: dict[str, Any]) -> bool:
         envelope.get("kind") == "event"
         and envelope.get("conversationId") == body.get("conversationId")
         and envelope.get("providerSessionId") == body.get("providerSessionId")
-        and envelope.get("participantId") == body.get("participantId")
+        # "" counts as not sent (CIF)
+        and envelope.get("participantId") == (body.get("participantId") or None)
+        and envelope.get("clientSessionId") == (body.get("clientSessionId") or None)
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from shared.privacy.pseudonym import pseudonymizer
+from tests.support.cif import CIF_PROVIDER_ID, init_log_analytics
 from tools.traffic import Traffic
 
 
@@ -110,3 +111,42 @@ def test_unknown_customers_are_404_and_other_providers_cannot_reach_them(
 def test_invalid_customer_ids_are_422(env, ingest_client, provider_key, customer):
     answer = _erase(ingest_client, provider_key, customer)
     assert answer.status_code == 422 and answer.json["error"]["code"] == "invalid_customer_id"
+
+
+def test_erasure_of_a_cif_conversation_removes_names_and_custom_data_at_every_level(
+    env, ingest_client, provider_key, store
+):
+    """A CIF integration's conversation (with our customerId, by which an erasure finds it): the
+    customer's contact ids, the desktop session's name, free text and custom data go at every level;
+    the ids and reasons the KPIs and drill-downs use stay."""
+    body = init_log_analytics("cif-erase", datetime.now(UTC) - timedelta(hours=3))
+    body["conversation"]["customerId"] = "cust-cif-1"
+    headers = {"Authorization": f"Bearer {provider_key}"}
+    assert ingest_client.post("/v1/conversations", json=body, headers=headers).status_code == 201
+
+    assert _erase(ingest_client, provider_key, "cust-cif-1").status_code == 202
+    data = store.get_conversation("acme", "cif-erase").data
+    for gone in (
+        "customerId",
+        "contactId",
+        "externalContactId",
+        "regionData",
+        "additionalData",
+        "customData",
+    ):
+        assert gone not in data, gone
+    [session] = data["sessions"]
+    for gone in ("sessionName", "clientSessionName", "sessionAdditionalData", "customData"):
+        assert gone not in session, gone
+    assert (session["clientSessionId"], session["externalCorrelationId"]) == (
+        "cif-erase-desk",
+        "pbx-leg-cif-erase-s1",
+    )
+    [agent] = session["participants"]  # the customer participant is gone
+    assert (agent["participantType"], agent["externalParticipantId"], agent["participantAssignReason"]) == (
+        "agent",
+        "ext-agent-7",
+        "Routed",
+    )
+    assert "customData" not in agent
+    assert (data["externalAccountId"], data["providerId"]) == ("erp-account-42", CIF_PROVIDER_ID)

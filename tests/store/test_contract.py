@@ -313,6 +313,53 @@ def test_insert_events_dedups_across_and_within_batches(store):
     assert store.get_event("globex", "e-1").provider_id == "globex"
 
 
+def test_cif_event_fields_round_trip_and_survive_a_rewrite(store):
+    """logAnalyticsEvent's clientSessionId (of the envelope) and externalCorrelationId (of the event)."""
+    cif = event("e-cif", client_session_id="desk-1", external_correlation_id="pbx-7")
+    plain = event("e-plain")
+    assert store.insert_events([cif, plain]) == [True, True]
+    assert store.get_event("acme", "e-cif") == cif
+    assert (store.get_event("acme", "e-plain").client_session_id, plain.external_correlation_id) == (
+        None,
+        None,
+    )
+    assert {e.event_id: e for page in store.scan_events(None, at(10), 10) for e in page}["e-cif"] == cif
+    # An erasure rewrites other fields of the event; these stay.
+    assert store.rewrite_events("acme", "c-1", lambda e: replace(e, additional_data=None)) == 2
+    assert store.get_event("acme", "e-cif") == replace(cif, additional_data=None)
+
+
+def test_a_cif_conversation_document_round_trips(store):
+    """initLogAnalytics as stored: nested sessions and participants, customData at every level."""
+    custom = [
+        {"attribute": "tier", "value": "gold"},
+        {"attribute": "vip", "value": True},
+        {"attribute": "n", "value": 2.5},
+    ]
+    data = {
+        "channel": "voice",
+        "direction": "inbound",
+        "providerId": "5f3c1c2e-8d4b-4b8e-9a51-0c2f6d1e7a10",
+        "externalContactId": "erp-contact-9",
+        "regionData": "Seattle, WA, US ✓",
+        "customData": custom,
+        "sessions": [
+            {
+                "sessionId": "s-1",
+                "clientSessionId": "desk-1",
+                "sessionName": "Call",
+                "customData": custom,
+                "participants": [
+                    {"participantId": "agent-7", "participantAssignReason": "Routed", "customData": custom}
+                ],
+            }
+        ],
+    }
+    record, created = store.upsert_conversation("acme", "c-cif", lambda old: data, at(1))
+    assert created and record.data == data
+    assert store.get_conversation("acme", "c-cif").data == data
+
+
 def test_large_batches_are_split_and_every_event_decided(store):
     # More than one request's worth (500 writes), with duplicates on both sides of the split.
     events = [event(f"bulk-{i}", ingested=i / 1000) for i in range(520)]

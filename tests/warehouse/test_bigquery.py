@@ -20,6 +20,7 @@ from sqlglot import exp
 from shared.aggregate.rows import event_rows
 from shared.aggregate.staging import RAW_TABLES, staging_table
 from shared.aggregate.transaction import (
+    COMPUTED_AT,
     build_transaction,
     table_names,
 )
@@ -33,6 +34,7 @@ from shared.kpi.sql import (
     kpi_query,
     output_query,
     scope_query,
+    snapshot_query,
 )
 from shared.store.records import Event
 from shared.warehouse import open_warehouse
@@ -76,7 +78,7 @@ def matches_snapshot(name: str, text: str) -> None:
 def without_kpi_sql(script: str, wh: BigQueryWarehouse) -> str:
     """The script with the KPI catalog's own SQL (snapshotted by its owners) folded to markers."""
     names = table_names(wh)
-    generated = [("kpi_query", kpi_query("bigquery", names, "TIMESTAMP '2026-11-23 09:30:00.000000+00'"))]
+    generated = [("kpi_query", kpi_query("bigquery", names, COMPUTED_AT))]
     stored = [f for f in ordered() if f.stored]
     for family in stored:
         generated += [
@@ -94,6 +96,14 @@ def without_kpi_sql(script: str, wh: BigQueryWarehouse) -> str:
     generated += [
         (f"scope_query {s.name}", scope_query(s, "bigquery", names)) for s in scopes(stored) if not s.root
     ]
+    for family in stored:
+        for snapshot in family.snapshots:
+            generated.append(
+                (f"snapshot_query {snapshot.table.name}", snapshot_query(snapshot, "bigquery", names))
+            )
+            scope = (f"scope_query {snapshot.scope.name}", scope_query(snapshot.scope, "bigquery", names))
+            if scope not in generated:
+                generated.append(scope)
     for marker, sql in generated:
         assert sql in script, marker
         script = script.replace(sql, f"/* {marker} */")
@@ -135,14 +145,18 @@ def test_the_transaction_script_parses_and_matches_the_snapshot():
     script = wh.script(transaction)
     trees = parsed(script)
     kinds = [type(t).__name__ for t in trees]
-    assert kinds[:2] == ["Declare", "Transaction"] and kinds[-2:] == ["Commit", "Select"]
+    declared = kinds.index("Transaction")
+    assert set(kinds[:declared]) == {"Declare"} and kinds[-2:] == ["Commit", "Select"]
     merges = [t for t in trees if isinstance(t, exp.Merge)]
     # One DML statement per permanent table and run: the raw tables, every stored family's facts,
     # kpi_daily and every family's rolled-up tables.
     targets = [m.this.name for m in merges]
     facts = [f.fact.name for f in FAMILIES.values() if f.stored]
     outputs = [o.table.name for f in FAMILIES.values() for o in f.outputs]
-    assert sorted(targets) == sorted([t.name for t in RAW_TABLES] + facts + ["kpi_daily", *outputs])
+    snapshots = [s.table.name for f in FAMILIES.values() for s in f.snapshots]
+    assert sorted(targets) == sorted(
+        [t.name for t in RAW_TABLES] + facts + ["kpi_daily", *outputs, *snapshots]
+    )
     assert not any(isinstance(t, exp.Delete | exp.Insert | exp.Update) for t in trees)
     kpi_merge = merges[targets.index("kpi_daily")]
     assert "IN UNNEST(affected_day_list)" in kpi_merge.sql("bigquery")
@@ -150,10 +164,12 @@ def test_the_transaction_script_parses_and_matches_the_snapshot():
 
 
 def test_a_run_with_only_failed_events_touches_no_fact_or_kpi_table():
+    """Only the failed events, and the snapshots that age with time (records due today)."""
     wh = warehouse()
     transaction = build_transaction(wh, {"raw_failed_events"}, [], AT)
     trees = parsed(wh.script(transaction))
-    assert [m.this.name for m in trees if isinstance(m, exp.Merge)] == ["raw_failed_events"]
+    aging = [s.table.name for f in FAMILIES.values() for s in f.snapshots]
+    assert [m.this.name for m in trees if isinstance(m, exp.Merge)] == ["raw_failed_events", *aging]
 
 
 def test_load_job_config_replaces_staging_from_parquet():
@@ -248,7 +264,8 @@ def test_the_client_library_sends_one_load_job_and_one_script():
         assert len(inserts) == 1
         query = json.loads(inserts[0].body)["configuration"]["query"]
         assert query["useLegacySql"] is False
-        assert query["query"].startswith("DECLARE affected_day_list ARRAY<DATE> DEFAULT []")
+        assert query["query"].startswith("DECLARE ")
+        assert "DECLARE affected_day_list ARRAY<DATE> DEFAULT []" in query["query"]
         assert "BEGIN TRANSACTION;" in query["query"] and "COMMIT TRANSACTION;" in query["query"]
         parsed(query["query"])
         wh.close()

@@ -131,7 +131,9 @@ def _active(alias: str, settings: str) -> str:
     )
 
 
-# Records whose row of today a run recomputes (see the module docstring).
+# Records whose row of today a run recomputes (see the module docstring): those of the activities that
+# changed (both versions) or were sent again (their parties may have changed: the facts would not
+# show it), the active ones without a row for today yet, and those whose next interaction has passed.
 RECORDS = Scope(
     "records",
     "touched_records",
@@ -142,6 +144,10 @@ candidates AS (SELECT DISTINCT provider_id, regarding_type, regarding_id FROM fa
 settings AS ({_SETTINGS.format(records="candidates")})
 SELECT DISTINCT provider_id, regarding_type, regarding_id FROM (
   SELECT provider_id, regarding_type, regarding_id FROM changed_fact_activities
+  UNION ALL
+  SELECT a.provider_id, a.regarding_type, a.regarding_id
+  FROM raw_activities AS a
+  JOIN touched_activities AS t ON t.provider_id = a.provider_id AND t.activity_id = a.activity_id
   UNION ALL
   SELECT f.provider_id, f.regarding_type, f.regarding_id
   FROM fact_activities AS f
@@ -158,6 +164,7 @@ SELECT DISTINCT provider_id, regarding_type, regarding_id FROM (
   WHERE r.snapshot_day = k.snapshot_day AND r.next_interaction_ts <= k.now_ts
 ) AS due
 """,
+    parents=(ACTIVITIES,),
 )
 
 _RECORD_ACTIVITIES = f"""

@@ -32,6 +32,14 @@ FROM (
   FROM changed_fact_activities
   UNION ALL
   SELECT
+    a.provider_id,
+    a.regarding_type,
+    a.regarding_id
+  FROM `my-project`.`analytics`.`raw_activities` AS a
+  JOIN touched_activities AS t
+    ON t.provider_id = a.provider_id AND t.activity_id = a.activity_id
+  UNION ALL
+  SELECT
     f.provider_id,
     f.regarding_type,
     f.regarding_id

@@ -12,7 +12,17 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_conversations` (
   contact_id STRING OPTIONS(description="CRM contact"),
   experience_id STRING OPTIONS(description="Chatbot experience"),
   platform STRING OPTIONS(description="mobile or desktop (chatbots)"),
-  updated_at TIMESTAMP NOT NULL OPTIONS(description="When the store last changed this conversation")
+  updated_at TIMESTAMP NOT NULL OPTIONS(description="When the store last changed this conversation"),
+  backend_conversation_id STRING OPTIONS(description="CIF backendConversationId"),
+  channel_context STRING OPTIONS(description="CIF channelContext"),
+  external_correlation_id STRING OPTIONS(description="CIF externalCorrelationId of the conversation"),
+  cif_provider_id STRING OPTIONS(description="CIF providerId as sent: the integration's label (provider_id is the key's)"),
+  cif_provider_name STRING OPTIONS(description="CIF providerName as sent"),
+  external_provider_id STRING OPTIONS(description="CIF externalProviderId"),
+  external_provider_name STRING OPTIONS(description="CIF externalProviderName"),
+  external_account_id STRING OPTIONS(description="CIF externalAccountId: the account in another system"),
+  external_contact_id STRING OPTIONS(description="CIF externalContactId: pseudonymous, like contact_id"),
+  custom_data JSON OPTIONS(description="CIF customData of the conversation: attribute -> value")
 )
 CLUSTER BY provider_id
 OPTIONS(description="One row per conversation as last registered by the provider (initLogAnalytics).");
@@ -26,7 +36,12 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_sessions` (
   agent_assigned_ts TIMESTAMP OPTIONS(description="sessionAgentAssignedTimestamp"),
   queue_id STRING OPTIONS(description="Queue"),
   queue_name STRING OPTIONS(description="Queue name"),
-  session_channel STRING OPTIONS(description="Channel of this session when it differs")
+  session_channel STRING OPTIONS(description="Channel of this session when it differs"),
+  session_name STRING OPTIONS(description="CIF sessionName"),
+  client_session_id STRING OPTIONS(description="CIF clientSessionId: the agent desktop's session id"),
+  creation_reason STRING OPTIONS(description="CIF sessionCreationReason"),
+  external_correlation_id STRING OPTIONS(description="CIF externalCorrelationId of the session"),
+  custom_data JSON OPTIONS(description="CIF customData of the session: attribute -> value")
 )
 CLUSTER BY provider_id
 OPTIONS(description="One row per session of a conversation.");
@@ -38,7 +53,10 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_participants` (
   participant_id STRING NOT NULL OPTIONS(description="Participant (agent id for agents)"),
   participant_type STRING NOT NULL OPTIONS(description="agent, bot or customer"),
   participant_mode STRING NOT NULL OPTIONS(description="primary, consult or monitor"),
-  added_ts TIMESTAMP NOT NULL OPTIONS(description="participantAddedTimestamp")
+  added_ts TIMESTAMP NOT NULL OPTIONS(description="participantAddedTimestamp"),
+  external_participant_id STRING OPTIONS(description="CIF externalParticipantId (pseudonymous for customers)"),
+  assign_reason STRING OPTIONS(description="CIF participantAssignReason"),
+  custom_data JSON OPTIONS(description="CIF customData of the participant: attribute -> value")
 )
 CLUSTER BY provider_id
 OPTIONS(description="One row per participant of a session.");
@@ -47,7 +65,7 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_events` (
   provider_id STRING NOT NULL OPTIONS(description="Provider"),
   event_id STRING NOT NULL OPTIONS(description="Event id (sent, or derived from the content)"),
   conversation_id STRING NOT NULL OPTIONS(description="Conversation"),
-  session_id STRING NOT NULL OPTIONS(description="providerSessionId"),
+  session_id STRING NOT NULL OPTIONS(description="Session the event counts on (providerSessionId, else by clientSessionId)"),
   participant_id STRING OPTIONS(description="Participant that logged the event"),
   name STRING NOT NULL OPTIONS(description="kpiEventName"),
   reason STRING OPTIONS(description="kpiEventReason"),
@@ -55,7 +73,10 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_events` (
   response_action STRING OPTIONS(description="notificationResponseAction (Accept/Reject)"),
   custom_data JSON OPTIONS(description="Typed customData"),
   schema STRING OPTIONS(description="Iglu-style schema URI with SchemaVer"),
-  ingested_at TIMESTAMP NOT NULL OPTIONS(description="When the store accepted it")
+  ingested_at TIMESTAMP NOT NULL OPTIONS(description="When the store accepted it"),
+  provider_session_id STRING OPTIONS(description="providerSessionId as sent"),
+  client_session_id STRING OPTIONS(description="CIF clientSessionId as sent"),
+  external_correlation_id STRING OPTIONS(description="CIF externalCorrelationId of the event")
 )
 PARTITION BY DATE(event_ts)
 CLUSTER BY provider_id, conversation_id
@@ -246,9 +267,100 @@ OPTIONS(description="The drill-down heatmap: ModuleVisited events per day, exper
 CREATE TABLE IF NOT EXISTS `demo-project.analytics.provider_settings` (
   provider_id STRING NOT NULL OPTIONS(description="Provider"),
   chat_session_gap_s INT64 OPTIONS(description="Gap of silence that starts a new chat session, seconds (default 1800)"),
+  relationship_window_days INT64 OPTIONS(description="Relationship snapshots' trailing window, days (default 90)"),
+  relationship_contact_days INT64 OPTIONS(description="Expected contact frequency, days (default 7: weekly)"),
+  relationship_weight_email FLOAT64 OPTIONS(description="Health-score weight of an e-mail (default 1, 0.5-1.5)"),
+  relationship_weight_meeting FLOAT64 OPTIONS(description="Health-score weight of a meeting (default 1, 0.5-1.5)"),
+  relationship_weight_phonecall FLOAT64 OPTIONS(description="Health-score weight of a phone call (default 1, 0.5-1.5)"),
   updated_at TIMESTAMP NOT NULL OPTIONS(description="When the operator last changed them")
 )
 OPTIONS(description="Each provider's analytics settings as the operational store holds them, copied by every aggregation run (the fact SQL reads them; a missing row means the defaults).");
+
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_activity_parties` (
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  activity_id STRING NOT NULL OPTIONS(description="Activity"),
+  party_id STRING NOT NULL OPTIONS(description="Party (pseudonymous for the customer side)"),
+  side STRING NOT NULL OPTIONS(description="us or customer"),
+  role STRING NOT NULL OPTIONS(description="from, to or attendee")
+)
+CLUSTER BY provider_id
+OPTIONS(description="One row per party of an activity (as raw_activities.parties, flattened for SQL).");
+
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.fact_activities` (
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  activity_id STRING NOT NULL OPTIONS(description="Activity"),
+  activity_type STRING NOT NULL OPTIONS(description="email, meeting or phonecall"),
+  regarding_type STRING NOT NULL OPTIONS(description="account, contact, lead or opportunity"),
+  regarding_id STRING NOT NULL OPTIONS(description="The record the activity is about"),
+  status STRING NOT NULL OPTIONS(description="completed, scheduled or canceled"),
+  start_ts TIMESTAMP NOT NULL OPTIONS(description="Start (sent time for e-mails)"),
+  initiated_by STRING NOT NULL OPTIONS(description="Side of the 'from' party: us or customer"),
+  minutes_us FLOAT64 NOT NULL OPTIONS(description="Minutes our side invested (seed 001's hourly-investment rules)"),
+  minutes_customer FLOAT64 NOT NULL OPTIONS(description="Minutes the customer's side invested"),
+  replied_to STRING OPTIONS(description="inReplyToActivityId"),
+  response_s FLOAT64 OPTIONS(description="A reply to the other side's completed e-mail: seconds since it")
+)
+PARTITION BY DATE(start_ts)
+CLUSTER BY provider_id
+OPTIONS(description="One row per activity with its initiating side, the time each side invested and, for a reply to the other side's e-mail, the response time.", partition_expiration_days=400, require_partition_filter=FALSE);
+
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.relationship_snapshot` (
+  snapshot_day DATE NOT NULL OPTIONS(description="UTC day of the snapshot"),
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  regarding_type STRING NOT NULL OPTIONS(description="account, contact, lead or opportunity"),
+  regarding_id STRING NOT NULL OPTIONS(description="The record (pseudonymous for contacts and leads)"),
+  window_days INT64 NOT NULL OPTIONS(description="Trailing window, UTC days including snapshot_day"),
+  emails_sent INT64 NOT NULL OPTIONS(description="E-mails from us"),
+  emails_received INT64 NOT NULL OPTIONS(description="E-mails from the customer"),
+  meetings_by_us INT64 NOT NULL OPTIONS(description="Meetings we initiated"),
+  meetings_by_customer INT64 NOT NULL OPTIONS(description="Meetings the customer initiated"),
+  calls_by_us INT64 NOT NULL OPTIONS(description="Phone calls we initiated"),
+  calls_by_customer INT64 NOT NULL OPTIONS(description="Phone calls the customer initiated"),
+  initiated_by_us INT64 NOT NULL OPTIONS(description="Activities we initiated"),
+  initiated_by_customer INT64 NOT NULL OPTIONS(description="Activities the customer initiated"),
+  email_ratio_us FLOAT64 OPTIONS(description="emails_sent ÷ emails_received (NULL when none received)"),
+  email_ratio_customer FLOAT64 OPTIONS(description="emails_received ÷ emails_sent (NULL when none sent)"),
+  response_time_us_s FLOAT64 OPTIONS(description="Our average seconds to answer the customer's e-mails"),
+  response_time_customer_s FLOAT64 OPTIONS(description="The customer's average seconds to answer ours"),
+  hours_us FLOAT64 NOT NULL OPTIONS(description="Hours our side invested"),
+  hours_customer FLOAT64 NOT NULL OPTIONS(description="Hours the customer's side invested"),
+  last_interaction_ts TIMESTAMP OPTIONS(description="Latest completed activity start in the window"),
+  next_interaction_ts TIMESTAMP OPTIONS(description="Earliest scheduled activity start after the run"),
+  health_score INT64 NOT NULL OPTIONS(description="0-100 (docs/kpis.md has the formula)"),
+  health_band STRING NOT NULL OPTIONS(description="good (60-100), fair (40-59) or poor (0-39)"),
+  health_trend STRING NOT NULL OPTIONS(description="up, down or flat against the score 7 days earlier"),
+  computed_at TIMESTAMP NOT NULL OPTIONS(description="When the aggregation computed this row")
+)
+PARTITION BY snapshot_day
+CLUSTER BY provider_id, regarding_id
+OPTIONS(description="One row per CRM record and UTC day: the relationship KPIs over the trailing window ending that day (completed activities only), recomputed by every run that changes or ages the record.", partition_expiration_days=400, require_partition_filter=FALSE);
+
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.relationship_contacts` (
+  snapshot_day DATE NOT NULL OPTIONS(description="UTC day of the snapshot"),
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  regarding_type STRING NOT NULL OPTIONS(description="account, contact, lead or opportunity"),
+  regarding_id STRING NOT NULL OPTIONS(description="The record"),
+  side STRING NOT NULL OPTIONS(description="us or customer"),
+  rank INT64 NOT NULL OPTIONS(description="1, 2 or 3"),
+  party_id STRING NOT NULL OPTIONS(description="The person (pseudonymous on the customer side)"),
+  interactions INT64 NOT NULL OPTIONS(description="Completed activities in the window they took part in")
+)
+PARTITION BY snapshot_day
+CLUSTER BY provider_id, regarding_id
+OPTIONS(description="The three most-contacted people on each side of a record (completed activities in the window they took part in, any role; ties by party_id), per UTC day like relationship_snapshot.", partition_expiration_days=400, require_partition_filter=FALSE);
+
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.relationship_daily_activity` (
+  day DATE NOT NULL OPTIONS(description="UTC day of the activity's start"),
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  regarding_type STRING NOT NULL OPTIONS(description="account, contact, lead or opportunity"),
+  regarding_id STRING NOT NULL OPTIONS(description="The record"),
+  activity_type STRING NOT NULL OPTIONS(description="email, meeting or phonecall"),
+  initiated_by STRING NOT NULL OPTIONS(description="us or customer"),
+  activities INT64 NOT NULL OPTIONS(description="Completed activities")
+)
+PARTITION BY day
+CLUSTER BY provider_id, regarding_id
+OPTIONS(description="Completed activities per UTC day, record, type and initiating side: the activities chart.", partition_expiration_days=400, require_partition_filter=FALSE);
 
 CREATE VIEW IF NOT EXISTS `demo-project.analytics.kpi_provider_daily`
 OPTIONS(description="Provider totals per day: the rows of kpi_daily whose dimensions are all NULL.")
