@@ -12,6 +12,9 @@ from functools import lru_cache
 
 DEFAULT_STORE = "sqlite:///.local/store.sqlite3"
 DEFAULT_WAREHOUSE = "duckdb:///.local/warehouse.duckdb"
+DEFAULT_MAILER = "file://.local/outbox"
+DEFAULT_ALERTS = "file://.local/alerts.jsonl"
+DEFAULT_REPORT_FROM = "Channel Analytics <reports@channel-analytics.invalid>"
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,12 @@ class Settings:
     warehouse_retention_days: int
     # How far the time in a request signature may be from ours (docs/api.md, "Request signing").
     signature_tolerance_seconds: int = 300
+    # Supervisor outputs (docs/outputs.md): where report e-mails and KPI breach alerts go, the
+    # report's sender, and the AWS role assumed with the function's Google identity (no static key).
+    mailer_url: str = DEFAULT_MAILER
+    alerts_url: str = DEFAULT_ALERTS
+    report_from: str = DEFAULT_REPORT_FROM
+    aws_role_arn: str | None = None
 
 
 def _list(name: str) -> tuple[str, ...]:
@@ -62,6 +71,10 @@ def settings() -> Settings:
         # Warehouse day partitions older than this are dropped (24 months by default).
         warehouse_retention_days=_int("ANALYTICS_WAREHOUSE_RETENTION_DAYS", 730),
         signature_tolerance_seconds=_int("ANALYTICS_SIGNATURE_TOLERANCE_SECONDS", 300),
+        mailer_url=os.environ.get("ANALYTICS_MAILER") or DEFAULT_MAILER,
+        alerts_url=os.environ.get("ANALYTICS_ALERTS") or DEFAULT_ALERTS,
+        report_from=os.environ.get("ANALYTICS_REPORT_FROM") or DEFAULT_REPORT_FROM,
+        aws_role_arn=os.environ.get("ANALYTICS_AWS_ROLE_ARN") or None,
     )
 
 
