@@ -36,7 +36,7 @@ NPS_SEGMENTS = (
     ("Passives", "chat_nps_passives", "#fdae61"),
     ("Promoters", "chat_nps_promoters", "#1a9641"),
 )
-WIDTH = 520
+WIDTH = 470
 
 
 def _kpi_case(pairs: list[tuple[str, str]], default: str = "null") -> str:
@@ -122,7 +122,6 @@ def nps_segments(data: Any) -> alt.Chart:
                 scale=alt.Scale(domain=[s[0] for s in NPS_SEGMENTS], range=[s[2] for s in NPS_SEGMENTS]),
                 title=None,
             ),
-            order=alt.Order("segment:N"),
             tooltip=["segment:N", alt.Tooltip("answers:Q", format=",")],
         )
         .properties(width=WIDTH, height=50)
