@@ -208,6 +208,7 @@ h2 {{ font-size: 15px; margin: 0 0 10px; }} h3 {{ font-size: 13px; margin: 12px 
 .tile .change {{ font-size: 12px; }} .up {{ color: #1a7f37; }} .down {{ color: #b42318; }} .flat {{ color: #7b8794; }}
 .grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 16px; }}
 .nodata {{ color: #7b8794; font-style: italic; padding: 8px 0; }}
+#queues, #agents {{ max-height: 440px; overflow: auto; }}
 table {{ border-collapse: collapse; font-size: 13px; width: 100%; }}
 th, td {{ padding: 4px 8px; border-bottom: 1px solid #e4e7eb; text-align: right; }}
 th:first-child, td:first-child {{ text-align: left; }}
