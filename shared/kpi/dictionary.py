@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from shared.kpi.bi import bi_views
 from shared.kpi.catalog import CATALOG
 from shared.kpi.model import FAMILIES
 from shared.warehouse import tables
@@ -82,6 +83,19 @@ def render_dictionary() -> str:
         lines.append("")
     name, description, sql = tables.KPI_PROVIDER_DAILY_VIEW
     lines += [f"### `{name}` (view)", "", description, "", "```sql", sql, "```", ""]
+    lines += [
+        "## BI views",
+        "",
+        "Generated from the KPI catalog (`shared/kpi/bi.py`); how to use them: [bi.md](bi.md).",
+        "",
+    ]
+    for view in bi_views():
+        lines += [f"### `{view.name}` (view)", "", view.description, ""]
+        lines += ["| column | type | description |", "|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.type} | {_cell(c.description)} |" for c in view.columns]
+        if not view.name.endswith("_wide"):
+            lines += ["", "```sql", view.sql, "```"]
+        lines.append("")
     return "\n".join(lines)
 
 
