@@ -166,6 +166,22 @@ def _duckdb_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _inherited_columns(
+    view: View, tables: dict[str, Table], existing: dict[tuple[str, str | None], str | None]
+) -> tuple[Column, ...]:
+    """A view declared without column descriptions: each of its columns takes the description of
+    the same-named column of a table it reads."""
+    read = [tables[t.name] for t in sqlglot.parse_one(view.sql).find_all(exp.Table) if t.name in tables]
+    found: list[Column] = []
+    for obj, column in existing:
+        if obj != view.name or column is None:
+            continue
+        match = next((c for table in read for c in table.columns if c.name == column), None)
+        if match is not None:
+            found.append(match)
+    return tuple(found)
+
+
 def comment_statements(
     tables: list[Table], views: list[View], existing: dict[tuple[str, str | None], str | None]
 ) -> list[str]:
@@ -176,9 +192,11 @@ def comment_statements(
     for table in tables:
         wanted.append(("TABLE", table.name, None, table.description))
         wanted += [("COLUMN", table.name, c.name, c.description) for c in table.columns]
+    by_name = {t.name: t for t in tables}
     for view in views:
         wanted.append(("VIEW", view.name, None, view.description))
-        wanted += [("COLUMN", view.name, c.name, c.description) for c in view.columns]
+        columns = view.columns or _inherited_columns(view, by_name, existing)
+        wanted += [("COLUMN", view.name, c.name, c.description) for c in columns]
     statements = []
     for kind, obj, column, text in wanted:
         key = (obj, column)
