@@ -3,6 +3,7 @@ and the documented rollup recipe answering "abandon rate per queue last week" in
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 
 import pytest
@@ -23,9 +24,17 @@ GROUP BY queue_id ORDER BY queue_id
 """
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("bi") / "bi.duckdb")
+
+
 @pytest.fixture
-def warehouse(tmp_path):
-    wh = DuckDbWarehouse(str(build(tmp_path / "bi.duckdb")))
+def warehouse(built, tmp_path):
+    """A copy per test: some tests change it."""
+    copy = tmp_path / "bi.duckdb"
+    shutil.copy(built, copy)
+    wh = DuckDbWarehouse(str(copy))
     yield wh
     wh.close()
 
