@@ -19,7 +19,15 @@ import altair as alt
 
 from shared.kpi.catalog import by_name
 from shared.outputs import charts
-from shared.outputs.data import AGENT_KPIS, CHATBOT_KPIS, QUEUE_KPIS, existing_tables, kpi_rows, optional_rows
+from shared.outputs.data import (
+    AGENT_KPIS,
+    CHATBOT_KPIS,
+    QUEUE_KPIS,
+    existing_tables,
+    kpi_rows,
+    optional_rows,
+    sql_string,
+)
 from shared.warehouse.port import Warehouse
 
 # The tiles: the KPIs a supervisor looks at first, per family, when the warehouse has them.
@@ -74,7 +82,7 @@ NO_DATA = "no data for this period"
 
 
 def label(kpi: str) -> str:
-    text = kpi.removesuffix("_rate").removesuffix("_s").replace("_", " ")
+    text = kpi.removesuffix("_s").replace("_", " ")
     text = text.replace("avg ", "avg. ").replace("nps", "NPS").replace("csat", "CSAT")
     return text[:1].upper() + text[1:]
 
@@ -91,7 +99,7 @@ def dashboard_data(warehouse: Warehouse, provider_id: str, start: date, end: dat
     since = start - timedelta(days=length)
     present = existing_tables(warehouse)
     daily = kpi_rows(warehouse, provider_id, since, end)
-    provider = f"provider_id = '{provider_id}'"
+    provider = f"provider_id = {sql_string(provider_id, warehouse)}"
     period = f"day BETWEEN DATE '{since.isoformat()}' AND DATE '{end.isoformat()}'"
     snapshot = optional_rows(
         warehouse,

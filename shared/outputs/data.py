@@ -8,13 +8,11 @@ an absent table, and the panels say "no data for this period".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlglot import exp
 
-from shared.kpi.bi import rollup_sql
-from shared.kpi.catalog import by_name
 from shared.warehouse.port import Warehouse
 
 Row = dict[str, Any]
@@ -59,7 +57,8 @@ CHATBOT_KPIS = (
 )
 
 
-def _string(value: str, warehouse: Warehouse) -> str:
+def sql_string(value: str, warehouse: Warehouse) -> str:
+    """A string literal of the warehouse's dialect (quotes escaped): ids never become SQL."""
     return exp.Literal.string(value).sql(dialect=warehouse.dialect)
 
 
@@ -89,11 +88,11 @@ def kpi_rows(
     kpis: Sequence[str] | None = None,
 ) -> list[Row]:
     """Rows of a grain view (day, kpi, value, numerator, denominator, unit, and the dimension)."""
-    where = [f"provider_id = {_string(provider_id, warehouse)}", _days(start, end)]
+    where = [f"provider_id = {sql_string(provider_id, warehouse)}", _days(start, end)]
     if dimension is not None and value is not None:
-        where.append(f"{dimension} = {_string(value, warehouse)}")
+        where.append(f"{dimension} = {sql_string(value, warehouse)}")
     if kpis:
-        where.append("kpi IN (" + ", ".join(_string(k, warehouse) for k in kpis) + ")")
+        where.append("kpi IN (" + ", ".join(sql_string(k, warehouse) for k in kpis) + ")")
     extra = f"{dimension}, " if dimension else ""
     rows = warehouse.query(
         f"SELECT day, {extra}kpi, value, numerator, denominator, unit FROM {warehouse.name(view)} "
@@ -114,24 +113,3 @@ def optional_rows(warehouse: Warehouse, table: str, sql: str, present: set[str])
             if isinstance(value, date):
                 row[key] = value.isoformat()
     return rows
-
-
-def rollup(rows: Sequence[Row], kpi: str) -> float | None:
-    """The KPI over several rows, by the catalog's rollup recipe (docs/bi.md)."""
-    numerator = sum(r["numerator"] or 0 for r in rows if r["kpi"] == kpi)
-    denominators = [r["denominator"] for r in rows if r["kpi"] == kpi]
-    if not denominators:
-        return None
-    declared = by_name().get(kpi)
-    recipe = rollup_sql(declared) if declared is not None else "SUM(numerator)"
-    if recipe == "SUM(numerator)":
-        return numerator
-    denominator = sum(d or 0 for d in denominators)
-    if not denominator:
-        return None
-    return (100 if recipe.startswith("100") else 1) * numerator / denominator
-
-
-def previous_period(start: date, end: date) -> tuple[date, date]:
-    length = (end - start).days + 1
-    return start - timedelta(days=length), start - timedelta(days=1)

@@ -34,11 +34,11 @@ class ThresholdIn(WireModel):
     kpi: Annotated[str, StringConstraints(min_length=1, max_length=64), Field(strict=True)]
     operator: Literal[">", ">=", "<", "<="]
     value: float = Field(
-        description="in the KPI's unit: a fraction for ratios, seconds, -100..100 for scores"
+        strict=True, description="in the KPI's unit: a fraction for ratios, seconds, -100..100 for scores"
     )
     slice: SliceIn = Field(default_factory=SliceIn)
     minDenominator: float | None = Field(
-        None, ge=0, description="skip rows measured over fewer cases (the KPI's denominator)"
+        None, ge=0, strict=True, description="skip rows measured over fewer cases (the KPI's denominator)"
     )
 
 

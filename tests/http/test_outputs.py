@@ -129,6 +129,7 @@ def test_thresholds_are_validated_against_the_catalog(acme_only):
         "slice_not_available",
     )
     assert_error(post({"kpi": "abandon_rate", "operator": "!=", "value": 0.1}), 422, "validation_failed")
+    assert_error(post({"kpi": "abandon_rate", "operator": ">", "value": "0.1"}), 422, "validation_failed")
     assert_error(
         post({"kpi": "abandon_rate", "operator": ">", "value": 0.1, "slice": {"region": "*"}}),
         422,
