@@ -11,7 +11,7 @@ A re-run finds the delivery ``sent`` and skips it: nothing is sent twice. A fail
 the next run tries again: nothing is lost. The one window left is a crash between 2 and 3 (the
 message left, the store does not know): the delivery is still ``sending``, so the next run sends it
 again: at most one duplicate per crash (neither SES nor a standard SNS topic takes an idempotency
-key; a FIFO topic does, and e-mails carry a stable Message-ID for clients that deduplicate).
+key; a FIFO topic does, and e-mails are written with a stable Message-ID for clients that deduplicate).
 Runs never overlap: the report holds its own lease, alerts are sent under the aggregation's.
 """
 
