@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test serve aggregate lint format openapi docs bench reliability build deploy infra-gen clean
+DASHBOARD_ARGS ?= --provider demo-contact-center
+
+.PHONY: run test serve aggregate dashboard report lint format openapi docs bench reliability build deploy infra-gen clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,19 +16,27 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-run: $(STAMP) ## the whole main job on the embedded defaults
-	$(BIN)/python -m tools.demo
+RUN_ARGS ?=
+
+run: $(STAMP) ## the whole main job on the embedded defaults; RUN_ARGS=--days 7 for a week
+	$(BIN)/python -m tools.demo $(RUN_ARGS)
 
 test: $(STAMP) ## the whole suite, Firestore emulator included (pytest exit 5 = nothing collected = failure)
 	@$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests - the suite is misconfigured" >&2; fi; \
 	exit $$status
 
-serve: $(STAMP) ## the local stack: ingest :8081, providers :8082, aggregate :8083
+serve: $(STAMP) ## the local stack: ingest :8081, providers :8082, aggregate :8083, report :8084
 	$(BIN)/python -m tools.serve
 
-aggregate: $(STAMP) ## one aggregation run on the configured store and warehouse
+aggregate: $(STAMP) ## aggregation runs on the configured store and warehouse until caught up
 	$(BIN)/python -m tools.aggregate
+
+dashboard: $(STAMP) ## the sample dashboard; DASHBOARD_ARGS: --provider ID --days N | --start D --end D, --warehouse URL, --out FILE
+	$(BIN)/python -m tools.dashboard $(DASHBOARD_ARGS)
+
+report: $(STAMP) ## one run of the daily report e-mail on the configured store, warehouse and mailer
+	$(BIN)/python -m tools.report
 
 BENCH_ARGS ?=
 

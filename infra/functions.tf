@@ -87,6 +87,38 @@ locals {
         body                 = "{}"
       }
     }
+
+    # The daily report e-mail (docs/outputs.md): once a day, after the night's aggregations have
+    # settled yesterday. One run at a time (a lease in the store), 1 vCPU for the chart rendering
+    # (vl-convert), 1 GiB. Reads the warehouse (dataViewer + jobUser), keeps its outbox in Firestore,
+    # sends through Amazon SES with its own identity federated into an AWS role (no static key).
+    # A run that could not hand every e-mail over answers 503: the scheduler retries it for two
+    # hours, and what was sent is never sent again.
+    report = {
+      entry_point     = "report"
+      description     = "Daily report e-mail: yesterday's KPIs to every subscriber, exactly once (Amazon SES)."
+      public          = false
+      operators       = true
+      cpu             = "1"
+      memory          = "1Gi"
+      concurrency     = 1
+      min_instances   = 0
+      max_instances   = 1
+      timeout_seconds = 540
+      secrets         = ["admin_token"]
+      project_roles   = ["roles/datastore.user", "roles/bigquery.jobUser"]
+      dataset_roles   = ["roles/bigquery.dataViewer"]
+      schedule = {
+        cron                 = "30 6 * * *"
+        attempt_deadline     = "600s"
+        retry_count          = 5
+        min_backoff_duration = "300s"
+        max_backoff_duration = "1800s"
+        max_doublings        = 2
+        max_retry_duration   = "7200s"
+        body                 = "{}"
+      }
+    }
   }
 
   functions = {
@@ -104,6 +136,12 @@ locals {
     var.maximum_bytes_billed > 0 ? ["maximum_bytes_billed=${var.maximum_bytes_billed}"] : [],
   )
   warehouse_url = "bigquery://${var.project_id}/${var.dataset_id}?${join("&", local.warehouse_options)}"
+
+  # Supervisor outputs through Amazon SES and SNS (docs/outputs.md). Left empty, the code's defaults
+  # apply (files under .local/, not writable on Cloud Run): messages then stay due and are retried,
+  # never lost, until the variables are set.
+  mailer_url = var.report_ses_region != "" ? "ses://${var.report_ses_region}" : ""
+  alerts_url = var.alerts_sns_topic_arn != "" ? "sns://${element(split(":", var.alerts_sns_topic_arn), 3)}/${var.alerts_sns_topic_arn}" : ""
 }
 
 resource "google_cloudfunctions2_function" "function" {
@@ -145,6 +183,10 @@ resource "google_cloudfunctions2_function" "function" {
       ANALYTICS_STORE                = local.store_url
       ANALYTICS_WAREHOUSE            = local.warehouse_url
       ANALYTICS_EVENT_RETENTION_DAYS = tostring(var.event_retention_days)
+      ANALYTICS_MAILER               = local.mailer_url
+      ANALYTICS_ALERTS               = local.alerts_url
+      ANALYTICS_REPORT_FROM          = var.report_from
+      ANALYTICS_AWS_ROLE_ARN         = var.aws_role_arn
       # A scheduled function also admits the scheduler's Google ID token on its operator route
       # (Cloud Scheduler cannot send the operator token); the app verifies the token and the e-mail.
       ANALYTICS_ADMIN_INVOKERS = each.value.schedule != null ? google_service_account.scheduler.email : ""

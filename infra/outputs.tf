@@ -21,6 +21,18 @@ output "aggregate_url" {
   value       = try(google_cloudfunctions2_function.function["aggregate"].service_config[0].uri, null)
 }
 
+output "report_url" {
+  description = "Daily report endpoint (called by Cloud Scheduler; operators may POST {\"day\": \"YYYY-MM-DD\"})."
+  value       = try(google_cloudfunctions2_function.function["report"].service_config[0].uri, null)
+}
+
+output "aws_federation_subjects" {
+  description = "Unique ids (the 'sub' of their Google ID tokens) of the service accounts that assume aws_role_arn: put them in the AWS role's trust policy (accounts.google.com:sub), docs/outputs.md."
+  value = {
+    for k, sa in google_service_account.function : k => sa.unique_id if contains(["aggregate", "report"], k)
+  }
+}
+
 output "service_accounts" {
   description = "Runtime service account of each function, and the scheduler's and the build's."
   value = merge(

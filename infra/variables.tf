@@ -362,3 +362,44 @@ variable "edge_rate_limits" {
     error_message = "edge_rate_limits: at least 1 request a minute."
   }
 }
+
+# ------------------------------------------------------------------------ supervisor outputs
+
+variable "report_ses_region" {
+  description = "AWS region of the Amazon SES identity the daily report is sent from (ANALYTICS_MAILER = ses://REGION). Empty: no mailer is configured and report e-mails stay due (retried, never lost)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.report_ses_region == "" || can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.report_ses_region))
+    error_message = "report_ses_region: an AWS region such as eu-west-1, or empty."
+  }
+}
+
+variable "report_from" {
+  description = "Sender of the daily report e-mail, an address (or domain) verified in Amazon SES, e.g. \"Channel Analytics <reports@example.com>\" (ANALYTICS_REPORT_FROM)."
+  type        = string
+  default     = ""
+}
+
+variable "alerts_sns_topic_arn" {
+  description = "Amazon SNS topic the KPI breach alerts are published to (ANALYTICS_ALERTS = sns://REGION/TOPIC_ARN); a FIFO topic (.fifo) also drops the one resend a crash can cause. Empty: alerts are recorded in kpi_alerts and stay due for publishing."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alerts_sns_topic_arn == "" || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+(\\.fifo)?$", var.alerts_sns_topic_arn))
+    error_message = "alerts_sns_topic_arn: an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), or empty."
+  }
+}
+
+variable "aws_role_arn" {
+  description = "AWS IAM role the report and aggregate functions assume with their Google identity (web identity federation, no static AWS key; ANALYTICS_AWS_ROLE_ARN). Its trust policy names accounts.google.com and the service accounts' unique ids (output aws_federation_subjects); docs/outputs.md has the policy."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.aws_role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.aws_role_arn))
+    error_message = "aws_role_arn: an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME), or empty."
+  }
+}

@@ -12,6 +12,9 @@ from functools import lru_cache
 
 DEFAULT_STORE = "sqlite:///.local/store.sqlite3"
 DEFAULT_WAREHOUSE = "duckdb:///.local/warehouse.duckdb"
+DEFAULT_MAILER = "file://.local/outbox"
+DEFAULT_ALERTS = "file://.local/alerts.jsonl"
+DEFAULT_REPORT_FROM = "Channel Analytics <reports@channel-analytics.invalid>"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,12 @@ class Settings:
     # (0 = twice the rate): shared/http/ratelimit.py.
     provider_rate_limit: float = 0.0
     provider_rate_burst: int = 0
+    # Supervisor outputs (docs/outputs.md): where report e-mails and KPI breach alerts go, the
+    # report's sender, and the AWS role assumed with the function's Google identity (no static key).
+    mailer_url: str = DEFAULT_MAILER
+    alerts_url: str = DEFAULT_ALERTS
+    report_from: str = DEFAULT_REPORT_FROM
+    aws_role_arn: str | None = None
 
 
 def _list(name: str) -> tuple[str, ...]:
@@ -76,6 +85,10 @@ def settings() -> Settings:
         signature_tolerance_seconds=_int("ANALYTICS_SIGNATURE_TOLERANCE_SECONDS", 300),
         provider_rate_limit=_non_negative("ANALYTICS_PROVIDER_RATE_LIMIT"),
         provider_rate_burst=int(_non_negative("ANALYTICS_PROVIDER_RATE_BURST")),
+        mailer_url=os.environ.get("ANALYTICS_MAILER") or DEFAULT_MAILER,
+        alerts_url=os.environ.get("ANALYTICS_ALERTS") or DEFAULT_ALERTS,
+        report_from=os.environ.get("ANALYTICS_REPORT_FROM") or DEFAULT_REPORT_FROM,
+        aws_role_arn=os.environ.get("ANALYTICS_AWS_ROLE_ARN") or None,
     )
 
 

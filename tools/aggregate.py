@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
                 # Restated days once; the runs after it only catch up.
                 days = args.day if not reports else []
                 reports.append(run_aggregation(store, warehouse, datetime.now(UTC), days))
+                print(progress(len(reports), reports[-1]), file=sys.stderr, flush=True)
                 # ``busy``: another run holds the lease and carries on from where this one stopped.
                 if args.once or reports[-1].status != "ok" or not reports[-1].more:
                     break
@@ -54,6 +55,19 @@ def main(argv: list[str] | None = None) -> int:
         store.close()
     print(json.dumps(summary(reports), indent=2))
     return 2 if reports[0].status == "busy" else 0
+
+
+def progress(number: int, report: RunReport) -> str:
+    """One line per run, as it ends (stderr: stdout carries the summary, as JSON)."""
+    if report.status == "busy":
+        return f"run {number}: another run holds the lease; nothing done"
+    read = sum(report.read.values())
+    days = f"{report.days[0]}..{report.days[-1]}" if len(report.days) > 1 else (report.days or ["no day"])[0]
+    tail = "more to read" if report.more else "caught up"
+    return (
+        f"run {number}: read {read:,} records, wrote {report.kpi_rows_written:,} KPI rows for {days} "
+        f"in {report.duration_ms / 1000:.1f} s; {tail}"
+    )
 
 
 def summary(reports: list[RunReport]) -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """``make run``: the whole main job on the embedded defaults, end to end, over HTTP.
 
 From a clean data directory: start the local stack, register the demo provider and switch its
-analytics on, send a generated day of traffic (``tools.traffic``), check every count the server
-answered against the generator's ground truth, run the aggregation, print the KPI table read back
-from the DuckDB warehouse, and stop everything it started. Exits non-zero when a count is off.
+analytics on, subscribe a supervisor to its daily report and set a KPI breach threshold, send a
+generated day (or ``--days N``) of traffic (``tools.traffic``), check every count the server
+answered against the generator's ground truth, run the aggregation (which evaluates the threshold),
+send the daily report e-mail (``.local/outbox/``), print the KPI table read back from the DuckDB
+warehouse, write the sample dashboard (``.local/dashboard.html``) and stop everything it started.
+Exits non-zero when a count is off.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 import duckdb
 import requests
 
+from tools.dashboard import write_dashboard
 from tools.serve import DEFAULT_DATA_DIR, LocalStack, StackError, interrupts_as_keyboard_interrupt
 from tools.traffic import (
     DEFAULT_CONVERSATIONS,
@@ -33,7 +37,8 @@ from tools.traffic import (
     ApiRequest,
     GroundTruth,
     Traffic,
-    generate_day,
+    combined,
+    generate_days,
     split_events,
 )
 
@@ -50,6 +55,13 @@ SLICE_KPIS = (
     "avg_session_handle_time_s",
 )
 SLICE_ROWS = 12
+SUPERVISOR = "supervisor@example.com"
+# Breach rules a supervisor would set: more than 8 % of a queue's incoming conversations abandoned
+# (on at least 5 of them), and the average speed to answer above 40 s.
+THRESHOLDS = (
+    {"kpi": "abandon_rate", "operator": ">", "value": 0.08, "slice": {"queueId": "*"}, "minDenominator": 5},
+    {"kpi": "avg_speed_to_answer_s", "operator": ">", "value": 40},
+)
 
 
 class DemoError(RuntimeError):
@@ -336,10 +348,14 @@ def reset(data_dir: Path) -> None:
         "store.sqlite3-shm",
         "warehouse.duckdb",
         "warehouse.duckdb.wal",
+        "alerts.jsonl",
+        "dashboard.html",
     ):
         (data_dir / name).unlink(missing_ok=True)
     for log in (data_dir / "logs").glob("*.log"):
         log.unlink()
+    for mail in (data_dir / "outbox").glob("*.eml"):
+        mail.unlink()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -347,16 +363,19 @@ def run(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     reset(data_dir)
     store, warehouse = data_dir / "store.sqlite3", data_dir / "warehouse.duckdb"
-    traffic = generate_day(args.conversations, args.seed, day=args.day, provider_id=DEFAULT_PROVIDER)
-    truth = traffic.truth
-    print(f"Channel Analytics demo: provider {traffic.provider_id}, day {traffic.day} (seed {traffic.seed})")
+    days = generate_days(args.conversations, args.seed, args.days, end=args.day, provider_id=DEFAULT_PROVIDER)
+    traffic, first = days[-1], days[0].day
+    truth = combined([t.truth for t in days])
+    span = f"day {traffic.day}" if len(days) == 1 else f"{len(days)} days {first} to {traffic.day}"
+    print(f"Channel Analytics demo: provider {traffic.provider_id}, {span} (seed {traffic.seed})")
     print(
-        f"generated {len(traffic.requests):,} requests: {args.conversations:,} contact-center conversations, "
+        f"generated {sum(len(t.requests) for t in days):,} requests: "
+        f"{args.conversations * len(days):,} contact-center conversations, "
         f"{truth.channels['chatbot/inbound']:,} chatbot visits, {truth.activities_sent:,} activities"
     )
     stack = LocalStack(
         data_dir=data_dir,
-        ports=dict.fromkeys(("ingest", "providers", "aggregate"), 0),
+        ports=dict.fromkeys(("ingest", "providers", "aggregate", "report"), 0),
         store_url=f"sqlite:///{store}",
         warehouse_url=f"duckdb:///{warehouse}",
         echo=sys.stderr,
@@ -371,8 +390,19 @@ def run(args: argparse.Namespace) -> int:
             "PATCH", f"/v1/providers/{traffic.provider_id}", {"enableAnalytics": True}, expect=(200,)
         )
         print(f"registered provider {traffic.provider_id} (key {created['keyId']}); analytics switched on")
+        outputs = f"/v1/providers/{traffic.provider_id}"
+        operator.call("POST", f"{outputs}/report-subscriptions", {"email": SUPERVISOR}, expect=(201,))
+        for threshold in THRESHOLDS:
+            operator.call("POST", f"{outputs}/alert-thresholds", threshold, expect=(201,))
+        print(f"subscribed {SUPERVISOR} to the daily report; {len(THRESHOLDS)} KPI breach thresholds set")
 
-        tally, retried = send_traffic(stack.url("ingest"), created["apiKey"], traffic, args.workers)
+        tally, retried = Tally(), 0
+        for day in days:
+            sent_day, retried_day = send_traffic(stack.url("ingest"), created["apiKey"], day, args.workers)
+            tally.add(sent_day)
+            tally.seconds += sent_day.seconds
+            tally.finished_at = sent_day.finished_at
+            retried += retried_day
         tally.failed_events = failed_events(operator, traffic.provider_id)
         sent = sum(tally.requests.values())
         print(
@@ -413,6 +443,21 @@ def run(args: argparse.Namespace) -> int:
                 f"aggregation: read {sum(report['read'].values()):,} records, wrote {report['kpiRowsWritten']:,} "
                 f"KPI rows for {', '.join(report['days']) or 'no day'} in {report['durationMs'] / 1000:.1f} s"
             )
+            alerts = report.get("alerts") or {}
+            print(
+                f"KPI breach alerts: {alerts.get('opened', 0)} opened, {alerts.get('sent', 0)} published "
+                f"to {_shown(Path(stack.alerts_url.removeprefix('file://')))}"
+            )
+            if "report" in stack.functions:
+                mailed = (
+                    Client(http, stack.url("report"), stack.admin_token)
+                    .call("POST", "/", {"day": traffic.day.isoformat()}, expect=(200,))
+                    .json()
+                )
+                print(
+                    f"daily report of {mailed['day']}: {mailed['sent']} e-mail(s) sent to "
+                    f"{_shown(Path(stack.mailer_url.removeprefix('file://')))}"
+                )
     # The warehouse is read after the stack has stopped: nothing else has the DuckDB file open.
     if aggregated:
         totals, sliced = read_kpis(warehouse, traffic.provider_id, traffic.day)
@@ -429,6 +474,13 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(f"by queue and agent (kpi_daily), first {min(SLICE_ROWS, len(rows))} of {len(rows)}:")
         print(table(headers, rows[:SLICE_ROWS], numeric_from=2))
+        page = write_dashboard(
+            f"duckdb:///{warehouse}", traffic.provider_id, first, traffic.day, data_dir / "dashboard.html"
+        )
+        print()
+        print(
+            f"sample dashboard ({first} to {traffic.day}): open {_shown(page)} in a browser (works offline)"
+        )
     else:
         print("aggregation: skipped, this checkout has no functions/aggregate/main.py")
     print()
@@ -453,6 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=DEFAULT_CONVERSATIONS, help="per day")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--days", type=int, default=1, help="days of traffic, ending with --day (default 1)")
     parser.add_argument(
         "--day", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: yesterday, UTC)"
     )
@@ -461,6 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.conversations < 1:
         parser.error("--conversations must be at least 1")
+    if args.days < 1:
+        parser.error("--days must be at least 1")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     with interrupts_as_keyboard_interrupt():

@@ -1,8 +1,9 @@
 """Terraform inputs generated from the declarations the code uses: ``make infra-gen``.
 
 - ``infra/generated/bigquery_tables.json`` from ``shared/warehouse/tables.py``: every ``Table`` declared
-  there (schema, day partitioning, clustering, ``require_partition_filter``), every view, and the
-  BI reporting views: one per table or view that ``shared/warehouse/reporting.py`` exposes;
+  there (schema, day partitioning, clustering, ``require_partition_filter``), every view with the BI
+  views generated from the KPI catalog (``shared/kpi/bi.py``), and the BI reporting views: one per
+  table or view that ``shared/warehouse/reporting.py`` exposes;
 - ``infra/generated/firestore_indexes.json`` from ``shared/store/firestore_indexes.py``: composite
   indexes and single-field index exemptions.
 
@@ -82,8 +83,15 @@ def declared_tables(module: ModuleType | None = None) -> list[Table]:
 
 
 def declared_views(module: ModuleType | None = None) -> list[tuple[str, str, str]]:
-    """(name, description, sql) of every view, found exactly as the warehouse adapters find them."""
-    return [(v.name, v.description, v.sql) for v in ddl.declared_views(module or _module(TABLES_MODULE))]
+    """(name, description, sql) of every view: those of the tables module, found exactly as the
+    warehouse adapters find them, then (for the real module) the BI views generated from the KPI
+    catalog, which the aggregation hands to the adapters the same way."""
+    views = list(ddl.declared_views(module or _module(TABLES_MODULE)))
+    if module is None:
+        from shared.kpi.bi import bi_views
+
+        views += bi_views()
+    return [(v.name, v.description, v.sql) for v in views]
 
 
 def _table_json(table: Table) -> dict[str, Any]:
@@ -192,12 +200,12 @@ def reporting_views(tables: list[Table], views: list[tuple[str, str, str]]) -> d
 
 
 def bigquery_document(module=None) -> dict[str, Any]:
+    views = declared_views(module)
     module = module or _module(TABLES_MODULE)
     tables = declared_tables(module)
     if not tables:
         raise GenerationError(f"{TABLES_MODULE} declares no Table")
     names = [t.name for t in tables]
-    views = declared_views(module)
     clash = set(names) & {v[0] for v in views}
     if clash:
         raise GenerationError(f"declared both as a table and a view: {sorted(clash)}")

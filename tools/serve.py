@@ -32,15 +32,17 @@ from typing import TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
-DEFAULT_PORTS = {"ingest": 8081, "providers": 8082, "aggregate": 8083}
+DEFAULT_PORTS = {"ingest": 8081, "providers": 8082, "aggregate": 8083, "report": 8084}
 DEFAULT_DATA_DIR = ROOT / ".local"
 ADMIN_TOKEN_FILE = "admin_token"
 # The variables the functions read (shared/config.py); the stack decides them, nothing leaks in.
-STORE, WAREHOUSE, ADMIN_TOKEN, PEPPER = (
+STORE, WAREHOUSE, ADMIN_TOKEN, PEPPER, MAILER, ALERTS = (
     "ANALYTICS_STORE",
     "ANALYTICS_WAREHOUSE",
     "ANALYTICS_ADMIN_TOKEN",
     "ANALYTICS_KEY_PEPPER",
+    "ANALYTICS_MAILER",
+    "ANALYTICS_ALERTS",
 )
 
 
@@ -103,7 +105,7 @@ class _Function:
 class LocalStack:
     """The functions of this checkout, each as its own functions-framework process.
 
-    ``ports`` maps a function to its port (0: any free port; default 8081/8082/8083); ``data_dir``
+    ``ports`` maps a function to its port (0: any free port; default 8081/8082/8083/8084); ``data_dir``
     holds the admin token file and the logs, and the embedded store and warehouse unless
     ``store_url``/``warehouse_url`` say otherwise. ``environ`` is where settings are read from
     (default ``os.environ``; tests pass their own so a developer's shell cannot redirect them).
@@ -136,6 +138,9 @@ class LocalStack:
         self.warehouse_url = (
             warehouse_url or source.get(WAREHOUSE) or f"duckdb:///{self.data_dir / 'warehouse.duckdb'}"
         )
+        # Report e-mails and alerts land in the data directory unless configured otherwise.
+        self.mailer_url = source.get(MAILER) or f"file://{self.data_dir / 'outbox'}"
+        self.alerts_url = source.get(ALERTS) or f"file://{self.data_dir / 'alerts.jsonl'}"
         self.admin_token_path: Path | None = (
             None if source.get(ADMIN_TOKEN) else self.data_dir / ADMIN_TOKEN_FILE
         )
@@ -240,6 +245,8 @@ class LocalStack:
             {
                 STORE: self.store_url,
                 WAREHOUSE: self.warehouse_url,
+                MAILER: self.mailer_url,
+                ALERTS: self.alerts_url,
                 ADMIN_TOKEN: self.admin_token,
                 PEPPER: self._pepper,
                 "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
@@ -370,6 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"not started (no functions/NAME/main.py in this checkout): {', '.join(missing)}")
                 print(f"store      {stack.store_url}")
                 print(f"warehouse  {stack.warehouse_url}")
+                print(f"mailer     {stack.mailer_url}")
+                print(f"alerts     {stack.alerts_url}")
                 if stack.admin_token_path is not None:
                     print(
                         f"admin token in {_shown(stack.admin_token_path)} (Authorization: Bearer $(cat ...))"

@@ -126,6 +126,39 @@ def generate_day(
     return Traffic(day, provider_id, seed, tuple(s.request for s in sends), truth)
 
 
+def generate_days(
+    conversations: int = DEFAULT_CONVERSATIONS,
+    seed: int = DEFAULT_SEED,
+    days: int = 1,
+    *,
+    end: date | None = None,
+    now: datetime | None = None,
+    provider_id: str = DEFAULT_PROVIDER,
+) -> list[Traffic]:
+    """``days`` consecutive days ending with ``end`` (default: yesterday, UTC), oldest first: a week
+    gives trends, cumulated series and the dashboard's period selector something to show."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    if end is None:
+        end = ((now or datetime.now(UTC)).astimezone(UTC) - timedelta(days=1)).date()
+    return [
+        generate_day(conversations, seed, day=end - timedelta(days=back), provider_id=provider_id)
+        for back in range(days - 1, -1, -1)
+    ]
+
+
+def combined(truths: list[GroundTruth]) -> GroundTruth:
+    """The ground truth of several days sent one after the other (ids never repeat across days)."""
+    total = GroundTruth(truths[-1].day, truths[-1].provider_id)
+    for truth in truths:
+        for name, value in vars(truth).items():
+            if isinstance(value, Counter):
+                getattr(total, name).update(value)
+            elif isinstance(value, int) and name not in ("day", "provider_id"):
+                setattr(total, name, getattr(total, name) + value)
+    return total
+
+
 def split_events(body: dict[str, Any], limit: int = MAX_EVENTS_PER_BATCH) -> Iterator[dict[str, Any]]:
     """The same envelope in requests of at most ``limit`` events (the API's per-request cap)."""
     events = body["events"]

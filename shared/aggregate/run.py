@@ -24,7 +24,10 @@ from shared.aggregate.settings import AggregateSettings, aggregate_settings
 from shared.aggregate.transaction import build_transaction
 from shared.aggregate.wire import AggregateReport
 from shared.config import settings
+from shared.kpi.bi import prepare_warehouse
 from shared.kpi.families import FAMILIES
+from shared.outputs.alerts import after_aggregation
+from shared.outputs.channels import Publisher, open_publisher
 from shared.privacy.pseudonym import Pseudonymizer, pseudonymizer
 from shared.privacy.warehouse import ERASURE_STAGING, MAX_ERASURES_PER_RUN, erasure_rows, retention_cutoff
 from shared.store.codec import to_iso
@@ -69,6 +72,7 @@ class RunReport:
     more: bool = False
     erasures_applied: int = 0
     events_purged: int = 0
+    alerts: dict[str, int] = field(default_factory=dict)
     duration_ms: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -89,6 +93,7 @@ class RunReport:
             kpiRowsWritten=self.kpi_rows_written,
             watermark=self.watermark,
             more=self.more,
+            alerts=self.alerts,
             durationMs=self.duration_ms,
         )
 
@@ -121,10 +126,12 @@ def run_aggregation(
     config: AggregateSettings | None = None,
     hook: Hook | None = None,
     pseudonyms: Pseudonymizer | None = None,
+    publisher: Callable[[], Publisher] | None = None,
 ) -> RunReport:
     """Aggregate everything stamped up to ``now - lag`` that earlier runs have not committed, and
     restate ``days`` (every provider) on top. Returns ``status="busy"`` if another run holds the lease.
-    Without ``pseudonyms`` the deployment's are used (``PseudonymSaltMissing`` when it has none).
+    Without ``pseudonyms`` the deployment's are used (``PseudonymSaltMissing`` when it has none);
+    without ``publisher``, KPI breach alerts go where ``ANALYTICS_ALERTS`` says.
     """
     config = config or aggregate_settings()
     pseudonyms = pseudonyms or pseudonymizer()
@@ -142,7 +149,19 @@ def run_aggregation(
         log.info("aggregation %s: another run holds the lease", run_id)
         return report
     try:
-        _run(store, warehouse, now, restated, config, hook or (lambda step: None), lease, report, pseudonyms)
+        alerts = publisher or (lambda: open_publisher(settings().alerts_url, settings().aws_role_arn))
+        _run(
+            store,
+            warehouse,
+            now,
+            restated,
+            config,
+            hook or (lambda step: None),
+            lease,
+            report,
+            pseudonyms,
+            alerts,
+        )
     finally:
         lease.release()
     report.duration_ms = int((time.monotonic() - started) * 1000)
@@ -160,10 +179,11 @@ def _run(
     lease: _Lease,
     report: RunReport,
     pseudonyms: Pseudonymizer,
+    publisher: Callable[[], Publisher],
 ) -> None:
     marks = {c.name: store.get_watermark(c.watermark) for c in COLLECTIONS}
     until = now - timedelta(seconds=config.lag_seconds)
-    warehouse.ensure_schema()
+    prepare_warehouse(warehouse)  # tables, the catalog's BI views, kpi_catalog
     # Where each watermark moves after the commit: ``until``, or where a bounded read stopped.
     reached: dict[str, datetime | None] = {}
     budget = config.max_records
@@ -211,6 +231,8 @@ def _run(
         report.days = [d for d in str(summary.get("days") or "").split(",") if d]
     report.days_restated = [d.isoformat() for d in restated]
     hook("committed")
+    # Before the watermarks move: if evaluating fails, the next run recomputes and re-evaluates.
+    report.alerts = after_aggregation(store, warehouse, report.days, now, publisher)
     for collection in COLLECTIONS:
         mark, value = marks[collection.name], reached[collection.name]
         # Never backwards: a run with an older clock than the last one reads nothing new.

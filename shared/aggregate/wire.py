@@ -73,4 +73,8 @@ class AggregateReport(BaseModel):
         default=False,
         description="the run stopped at ANALYTICS_AGGREGATE_MAX_RECORDS with more to read: run again",
     )
+    alerts: dict[str, int] = Field(
+        default_factory=dict,
+        description="KPI breach alerts: rows evaluated, opened, resolved, and messages sent, failed, retried",
+    )
     durationMs: int

@@ -7,6 +7,7 @@ from typing import Any
 from shared.http.api import Api, Call, Route
 from shared.http.body import read_json, require_object
 from shared.openapi.spec import openapi_document
+from shared.outputs import alerts, subscriptions
 from shared.providers import event_definitions, failed_events, service
 
 
@@ -78,6 +79,35 @@ def replay_failed_events(call: Call, provider_id: str) -> tuple[int, Any]:
     return 200, failed_events.replay(call.store, provider_id, _optional_body(call), call.now)
 
 
+def subscribe(call: Call, provider_id: str) -> tuple[int, Any]:
+    body = require_object(read_json(call.request, call.settings.max_body_bytes))
+    return 201, subscriptions.subscribe(call.store, provider_id, body, call.actor, call.now)
+
+
+def get_subscriptions(call: Call, provider_id: str) -> tuple[int, Any]:
+    items = subscriptions.subscriptions(call.store, provider_id, call.request.args.get("experienceId"))
+    return 200, {"items": [s.model_dump(mode="json") for s in items]}
+
+
+def unsubscribe(call: Call, provider_id: str, subscription_id: str) -> tuple[int, Any]:
+    return 200, subscriptions.unsubscribe(call.store, provider_id, subscription_id, call.actor, call.now)
+
+
+def add_threshold(call: Call, provider_id: str) -> tuple[int, Any]:
+    body = require_object(read_json(call.request, call.settings.max_body_bytes))
+    return 201, alerts.add_threshold(call.store, provider_id, body, call.actor, call.now)
+
+
+def get_thresholds(call: Call, provider_id: str) -> tuple[int, Any]:
+    return 200, {
+        "items": [t.model_dump(mode="json") for t in alerts.list_thresholds(call.store, provider_id)]
+    }
+
+
+def remove_threshold(call: Call, provider_id: str, threshold_id: str) -> tuple[int, Any]:
+    return 200, alerts.remove_threshold(call.store, provider_id, threshold_id, call.actor, call.now)
+
+
 P = "/v1/providers/<provider_id>"
 ROUTES = [
     Route("POST", "/v1/providers", create_provider, "admin"),
@@ -91,6 +121,12 @@ ROUTES = [
     Route("PUT", f"{P}/event-definitions/<name>", put_event_definition, "admin"),
     Route("GET", f"{P}/failed-events", get_failed_events, "admin"),
     Route("POST", f"{P}/failed-events/replay", replay_failed_events, "admin"),
+    Route("POST", f"{P}/report-subscriptions", subscribe, "admin"),
+    Route("GET", f"{P}/report-subscriptions", get_subscriptions, "admin"),
+    Route("DELETE", f"{P}/report-subscriptions/<subscription_id>", unsubscribe, "admin"),
+    Route("POST", f"{P}/alert-thresholds", add_threshold, "admin"),
+    Route("GET", f"{P}/alert-thresholds", get_thresholds, "admin"),
+    Route("DELETE", f"{P}/alert-thresholds/<threshold_id>", remove_threshold, "admin"),
 ]
 
 api = Api("providers", ROUTES, lambda: openapi_document("providers"))

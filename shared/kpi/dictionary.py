@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
+from shared.kpi.bi import bi_views
 from shared.kpi.catalog import CATALOG
 from shared.kpi.families import FAMILIES, FAMILY_KPIS
 from shared.kpi.model import Family
@@ -119,6 +120,19 @@ def render_dictionary() -> str:
     for view in ddl.declared_views(tables):
         lines += [f"### `{view.name}` (view)", "", view.description, "", _bi_access(view.name), ""]
         lines += ["```sql", view.sql, "```", ""]
+    lines += [
+        "## BI views",
+        "",
+        "Generated from the KPI catalog (`shared/kpi/bi.py`); how to use them: [bi.md](bi.md).",
+        "",
+    ]
+    for view in bi_views():
+        lines += [f"### `{view.name}` (view)", "", view.description, "", _bi_access(view.name), ""]
+        lines += ["| column | type | description |", "|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.type} | {_cell(c.description)} |" for c in view.columns]
+        if not view.name.endswith("_wide"):
+            lines += ["", "```sql", view.sql, "```"]
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
+from shared.outputs.wire import ReportRequest, SubscriptionIn, ThresholdIn
 from shared.schema.activity import ActivityBatch
 from shared.schema.conversation import ConversationRequest
 from shared.schema.events import EventBatch, KpiEvent
@@ -43,6 +44,9 @@ REQUEST_BODIES: tuple[type[BaseModel], ...] = (
     KeyRotate,
     EventDefinitionBody,
     ReplayRequest,
+    SubscriptionIn,
+    ThresholdIn,
+    ReportRequest,
 )
 
 # customData of an event without typed attributes: CIF pairs turned into attribute -> value.

@@ -21,6 +21,14 @@ from pydantic.json_schema import models_json_schema
 from shared.aggregate.wire import AggregateReport, AggregateRequest
 from shared.http.api import CORRELATION_HEADER, CORRELATION_PATTERN
 from shared.openapi.schemas import schema_documents
+from shared.outputs.wire import (
+    ReportAnswer,
+    ReportRequest,
+    SubscriptionIn,
+    SubscriptionOut,
+    ThresholdIn,
+    ThresholdOut,
+)
 from shared.privacy.wire import ErasureReceipt
 from shared.schema.activity import ActivityBatch, ActivityResponse
 from shared.schema.conversation import ConversationRequest, ConversationResponse
@@ -256,6 +264,59 @@ OPS: dict[str, list[Op]] = {
             ReplayRequest,
             (400, 401, 403, 404, 413, 415, 422, 503),
         ),
+        Op(
+            "post",
+            "/v1/providers/{providerId}/report-subscriptions",
+            "Subscribe a recipient to the daily report e-mail (of one experience, optionally); audited",
+            201,
+            SubscriptionOut,
+            SubscriptionIn,
+            (400, 401, 403, 404, 409, 413, 415, 422, 503),
+        ),
+        Op(
+            "get",
+            "/v1/providers/{providerId}/report-subscriptions",
+            "List the daily report's recipients",
+            200,
+            SubscriptionOut,
+            errors=(400, 401, 403, 404, 503),
+            list_of=True,
+            query=(("experienceId", "string", "only this experience's subscriptions"),),
+        ),
+        Op(
+            "delete",
+            "/v1/providers/{providerId}/report-subscriptions/{subscriptionId}",
+            "Unsubscribe (audited); answers the removed subscription",
+            200,
+            SubscriptionOut,
+            errors=(400, 401, 403, 404, 503),
+        ),
+        Op(
+            "post",
+            "/v1/providers/{providerId}/alert-thresholds",
+            "Add a KPI breach threshold on a KPI and slice of the catalog (audited)",
+            201,
+            ThresholdOut,
+            ThresholdIn,
+            (400, 401, 403, 404, 409, 413, 415, 422, 503),
+        ),
+        Op(
+            "get",
+            "/v1/providers/{providerId}/alert-thresholds",
+            "List the KPI breach thresholds",
+            200,
+            ThresholdOut,
+            errors=(400, 401, 403, 404, 503),
+            list_of=True,
+        ),
+        Op(
+            "delete",
+            "/v1/providers/{providerId}/alert-thresholds/{thresholdId}",
+            "Remove a threshold (audited); its alerts stay in kpi_alerts",
+            200,
+            ThresholdOut,
+            errors=(400, 401, 403, 404, 503),
+        ),
     ],
     "aggregate": [
         Op(
@@ -265,6 +326,17 @@ OPS: dict[str, list[Op]] = {
             200,
             AggregateReport,
             AggregateRequest,
+            (400, 401, 403, 409, 413, 415, 422, 503),
+        ),
+    ],
+    "report": [
+        Op(
+            "post",
+            "/",
+            "Send the daily report e-mail of a UTC day (default yesterday) to every subscriber, once",
+            200,
+            ReportAnswer,
+            ReportRequest,
             (400, 401, 403, 409, 413, 415, 422, 503),
         ),
     ],
@@ -302,17 +374,24 @@ PATH_PARAMS = {
     "customerId": {"type": "string", "minLength": 1, "maxLength": 100},
     "providerId": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{1,62}$"},
     "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$"},
+    "subscriptionId": {"type": "string", "minLength": 1, "maxLength": 100},
+    "thresholdId": {"type": "string", "minLength": 1, "maxLength": 100},
 }
 
 TITLES = {
     "ingest": ("Channel Analytics ingest", "Provider API: conversations, KPI events, activities."),
     "providers": (
         "Channel Analytics providers",
-        "Operator API: providers, the analytics flag, keys, signing secrets, failed events.",
+        "Operator API: providers, the analytics flag, keys, signing secrets, failed events, report "
+        "subscriptions, alert thresholds.",
     ),
     "aggregate": (
         "Channel Analytics aggregate",
         "Scheduler API: one exactly-once aggregation run from the store into the warehouse.",
+    ),
+    "report": (
+        "Channel Analytics report",
+        "Scheduler API: the daily report e-mail, sent once per subscriber and day.",
     ),
 }
 
@@ -403,7 +482,7 @@ def _operation(op: Op, rate_limited: bool = False) -> dict[str, Any]:
         entry["parameters"] = params
     if op.request is not None:
         entry["requestBody"] = {
-            "required": op.request not in (KeyRotate, ReplayRequest, AggregateRequest),
+            "required": op.request not in (KeyRotate, ReplayRequest, AggregateRequest, ReportRequest),
             "content": {"application/json": {"schema": _ref(op.request)}},
         }
     return entry

@@ -45,18 +45,22 @@ from shared.store.firestore_indexes import AUDIT_ORDER, FAILED_ORDER, SCAN_FIELD
 from shared.store.port import ConversationMerge
 from shared.store.records import (
     ANALYTICS_FLAG,
+    DELIVERY_DUE,
     INGEST_SHARDS,
     SIGNATURE_FLAG,
     Activity,
+    AlertThreshold,
     ApiKey,
     AuditEntry,
     Conversation,
+    Delivery,
     Event,
     EventDefinition,
     FailedEvent,
     Page,
     Provider,
     ProviderFlag,
+    ReportSubscription,
     SigningSecret,
     Watermark,
     scoped_id,
@@ -852,6 +856,110 @@ class FirestoreStore:
         with _available():
             self._ref("watermarks", _named_id("watermark", watermark.name)).set(doc, **self._rpc)
 
+    # -- supervisor outputs: subscriptions, thresholds, the delivery outbox ------------------------
+    # A provider has a handful of subscriptions and thresholds: listed by provider and sorted here
+    # (no composite index); the report and the alert evaluation read them all, once per run.
+    def _create_with_audit(self, collection: str, doc_id: str, doc: Doc, audit: AuditEntry) -> None:
+        """Create ``doc`` and its audit entry in one batch; ``AlreadyExists`` when the id is taken
+        (by something else than an earlier attempt of this very call)."""
+        ref = self._ref(collection, doc_id)
+        batch = self._client.batch()
+        batch.create(ref, doc)
+        batch.create(self._audit_ref(audit), _audit_doc(audit))
+        with _available():
+            try:
+                batch.commit(**self._rpc)
+            except gexc.AlreadyExists as exc:
+                audit_snap = self._audit_ref(audit).get(**self._rpc)
+                if audit_snap.exists:  # our own commit, retried after a lost answer
+                    return
+                raise AlreadyExists(doc_id) from exc
+
+    def _delete_with_audit(self, collection: str, doc_id: str, audit: AuditEntry) -> Doc:
+        ref = self._ref(collection, doc_id)
+
+        def attempt() -> Doc:
+            snap = ref.get(**self._rpc)
+            if not snap.exists:
+                raise NotFound(doc_id)
+            batch = self._client.batch()
+            batch.delete(ref, option=self._precondition(snap))
+            batch.create(self._audit_ref(audit), _audit_doc(audit))
+            with self._write_conflicts():
+                batch.commit(**self._rpc)
+            return snap.to_dict()
+
+        return self._optimistic(attempt)
+
+    def _by_provider(self, collection: str, provider_id: str | None) -> list[Doc]:
+        query: Any = self._client.collection(collection)
+        if provider_id is not None:
+            query = query.where(filter=FieldFilter("provider_id", "==", provider_id))
+        with _available():
+            return [d.to_dict() for d in query.get(**self._rpc)]
+
+    def add_subscription(self, subscription: ReportSubscription, audit: AuditEntry) -> None:
+        s = subscription
+        doc_id = scoped_id(s.provider_id, "report_subscription", s.subscription_id)
+        self._create_with_audit("report_subscriptions", doc_id, _subscription_doc(s), audit)
+
+    def remove_subscription(
+        self, provider_id: str, subscription_id: str, audit: AuditEntry
+    ) -> ReportSubscription:
+        doc_id = scoped_id(provider_id, "report_subscription", subscription_id)
+        return _subscription(self._delete_with_audit("report_subscriptions", doc_id, audit))
+
+    def list_subscriptions(self, provider_id: str | None) -> list[ReportSubscription]:
+        found = [_subscription(d) for d in self._by_provider("report_subscriptions", provider_id)]
+        return sorted(found, key=lambda s: (s.provider_id, s.created_at, s.subscription_id))
+
+    def add_threshold(self, threshold: AlertThreshold, audit: AuditEntry) -> None:
+        t = threshold
+        doc_id = scoped_id(t.provider_id, "alert_threshold", t.threshold_id)
+        self._create_with_audit("alert_thresholds", doc_id, _threshold_doc(t), audit)
+
+    def remove_threshold(self, provider_id: str, threshold_id: str, audit: AuditEntry) -> AlertThreshold:
+        doc_id = scoped_id(provider_id, "alert_threshold", threshold_id)
+        return _threshold(self._delete_with_audit("alert_thresholds", doc_id, audit))
+
+    def list_thresholds(self, provider_id: str | None) -> list[AlertThreshold]:
+        found = [_threshold(d) for d in self._by_provider("alert_thresholds", provider_id)]
+        return sorted(found, key=lambda t: (t.provider_id, t.created_at, t.threshold_id))
+
+    def _delivery_ref(self, kind: str, provider_id: str, delivery_id: str) -> firestore.DocumentReference:
+        return self._ref("deliveries", scoped_id(provider_id, "delivery", kind, delivery_id))
+
+    def add_deliveries(self, deliveries: Sequence[Delivery]) -> list[bool]:
+        if not deliveries:
+            return []
+        items = [
+            (scoped_id(d.provider_id, "delivery", d.kind, d.delivery_id), _delivery_doc(d))
+            for d in deliveries
+        ]
+        return self._create_once("deliveries", items)
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        d = delivery
+        changes = {k: v for k, v in _delivery_doc(d).items() if k not in ("payload", "created_at")}
+        with _available():
+            self._delivery_ref(d.kind, d.provider_id, d.delivery_id).update(changes, **self._rpc)
+
+    def get_delivery(self, kind: str, provider_id: str, delivery_id: str) -> Delivery | None:
+        with _available():
+            snap = self._delivery_ref(kind, provider_id, delivery_id).get(**self._rpc)
+        return _delivery(snap.to_dict()) if snap.exists else None
+
+    def due_deliveries(self, kind: str, limit: int) -> list[Delivery]:
+        # Equality filters only (served by merging single-field indexes); unsent deliveries are few.
+        query = (
+            self._client.collection("deliveries")
+            .where(filter=FieldFilter("kind", "==", kind))
+            .where(filter=FieldFilter("status", "in", list(DELIVERY_DUE)))
+        )
+        with _available():
+            found = [_delivery(d.to_dict()) for d in query.get(**self._rpc)]
+        return sorted(found, key=lambda d: (d.created_at, d.provider_id, d.delivery_id))[:limit]
+
 
 # -- request sizing ---------------------------------------------------------------------------------
 def _approx_bytes(doc: Doc) -> int:
@@ -1095,4 +1203,86 @@ def _failed(d: Doc) -> FailedEvent:
         status=d["status"],
         replayed_at=_dt(d["replayed_at"]),
         replayed_event_id=d["replayed_event_id"],
+    )
+
+
+def _subscription_doc(s: ReportSubscription) -> Doc:
+    return {
+        "provider_id": s.provider_id,
+        "subscription_id": s.subscription_id,
+        "email": s.email,
+        "experience_id": s.experience_id,
+        "created_at": utc(s.created_at),
+        "created_by": s.created_by,
+    }
+
+
+def _subscription(d: Doc) -> ReportSubscription:
+    return ReportSubscription(
+        d["provider_id"],
+        d["subscription_id"],
+        d["email"],
+        d["experience_id"],
+        _dt(d["created_at"]),
+        d["created_by"],
+    )
+
+
+def _threshold_doc(t: AlertThreshold) -> Doc:
+    return {
+        "provider_id": t.provider_id,
+        "threshold_id": t.threshold_id,
+        "kpi": t.kpi,
+        "operator": t.operator,
+        "value": float(t.value),
+        "slice": _dumps(t.slice),
+        "min_denominator": t.min_denominator,
+        "created_at": utc(t.created_at),
+        "created_by": t.created_by,
+    }
+
+
+def _threshold(d: Doc) -> AlertThreshold:
+    return AlertThreshold(
+        provider_id=d["provider_id"],
+        threshold_id=d["threshold_id"],
+        kpi=d["kpi"],
+        operator=d["operator"],
+        value=d["value"],
+        slice=json.loads(d["slice"]),
+        min_denominator=d["min_denominator"],
+        created_at=_dt(d["created_at"]),
+        created_by=d["created_by"],
+    )
+
+
+def _delivery_doc(d: Delivery) -> Doc:
+    return {
+        "kind": d.kind,
+        "provider_id": d.provider_id,
+        "delivery_id": d.delivery_id,
+        "created_at": utc(d.created_at),
+        "payload": _dumps(d.payload),
+        "status": d.status,
+        "attempts": d.attempts,
+        "last_attempt_at": utc(d.last_attempt_at) if d.last_attempt_at is not None else None,
+        "last_error": d.last_error,
+        "message_id": d.message_id,
+        "sent_at": utc(d.sent_at) if d.sent_at is not None else None,
+    }
+
+
+def _delivery(d: Doc) -> Delivery:
+    return Delivery(
+        kind=d["kind"],
+        provider_id=d["provider_id"],
+        delivery_id=d["delivery_id"],
+        created_at=_dt(d["created_at"]),
+        payload=json.loads(d["payload"]),
+        status=d["status"],
+        attempts=d["attempts"],
+        last_attempt_at=_dt(d["last_attempt_at"]),
+        last_error=d["last_error"],
+        message_id=d["message_id"],
+        sent_at=_dt(d["sent_at"]),
     )

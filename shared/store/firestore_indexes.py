@@ -94,6 +94,8 @@ FIELD_OVERRIDES: tuple[FieldOverride, ...] = (
     *_exempt("conversations", "data"),
     *_exempt("activities", "data"),
     *_exempt("failed_events", "payload", "details", "envelope", "message"),
+    # The delivery outbox is queried by kind and status only (docs/outputs.md).
+    *_exempt("deliveries", "payload", "last_error"),
     # Raw events expire; Firestore deletes them within about a day after this time.
     FieldOverride("events", TTL_FIELD, indexed=False, ttl=True),
 )

@@ -14,14 +14,17 @@ from typing import Any, Protocol
 from shared.store.erasure import Erasure
 from shared.store.records import (
     Activity,
+    AlertThreshold,
     ApiKey,
     AuditEntry,
     Conversation,
+    Delivery,
     Event,
     EventDefinition,
     FailedEvent,
     Page,
     Provider,
+    ReportSubscription,
     SigningSecret,
     Watermark,
 )
@@ -174,5 +177,39 @@ class Store(Protocol):
     def get_watermark(self, name: str) -> Watermark: ...
 
     def set_watermark(self, watermark: Watermark) -> None: ...
+
+    # -- supervisor outputs (docs/outputs.md) -----------------------------------------------------
+    def add_subscription(self, subscription: ReportSubscription, audit: AuditEntry) -> None:
+        """Store the subscription with its audit entry, atomically; ``AlreadyExists`` when the
+        provider already has one with that id (same e-mail and experience)."""
+
+    def remove_subscription(
+        self, provider_id: str, subscription_id: str, audit: AuditEntry
+    ) -> ReportSubscription:
+        """Delete it with its audit entry, atomically; returns what was deleted, ``NotFound``."""
+
+    def list_subscriptions(self, provider_id: str | None) -> list[ReportSubscription]:
+        """The provider's subscriptions (``None``: every provider's), by provider, then creation."""
+
+    def add_threshold(self, threshold: AlertThreshold, audit: AuditEntry) -> None:
+        """Like ``add_subscription``, for alert thresholds."""
+
+    def remove_threshold(self, provider_id: str, threshold_id: str, audit: AuditEntry) -> AlertThreshold:
+        """Like ``remove_subscription``, for alert thresholds."""
+
+    def list_thresholds(self, provider_id: str | None) -> list[AlertThreshold]:
+        """Like ``list_subscriptions``, for alert thresholds."""
+
+    def add_deliveries(self, deliveries: Sequence[Delivery]) -> list[bool]:
+        """Create-if-absent by (kind, provider, delivery id); ``True`` where this call created it.
+        A delivery that exists keeps its status: a re-run never sends it again."""
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        """Write the delivery's status fields (status, attempts, error, message id, times)."""
+
+    def get_delivery(self, kind: str, provider_id: str, delivery_id: str) -> Delivery | None: ...
+
+    def due_deliveries(self, kind: str, limit: int) -> list[Delivery]:
+        """Deliveries of ``kind`` not sent yet (pending, sending, failed), oldest first."""
 
     def close(self) -> None: ...

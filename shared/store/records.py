@@ -210,3 +210,60 @@ class Watermark:
     name: str
     value: datetime | None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- supervisor outputs: report subscriptions, alert thresholds, the delivery outbox ------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSubscription:
+    """A recipient of a provider's daily report e-mail (the bell icon); ``experience_id`` narrows it
+    to one chatbot experience, ``None`` is the provider's whole report."""
+
+    provider_id: str
+    subscription_id: str
+    email: str
+    experience_id: str | None
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertThreshold:
+    """A KPI breach rule of a provider: ``kpi operator value`` on the rows of one slice.
+
+    ``slice`` maps kpi_daily dimensions to a value or ``"*"`` (every value); a dimension it leaves
+    out is "all" (NULL). ``min_denominator`` skips rows measured over too few cases.
+    """
+
+    provider_id: str
+    threshold_id: str
+    kpi: str
+    operator: str
+    value: float
+    slice: dict[str, str]
+    min_denominator: float | None
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message to send exactly once (a report e-mail, an alert): written before it is sent,
+    confirmed after (the outbox, docs/outputs.md). ``status``: pending, sending (an attempt began;
+    after a crash it is sent again), sent, failed (retried by the next run) or cancelled."""
+
+    kind: str
+    provider_id: str
+    delivery_id: str
+    created_at: datetime
+    payload: dict[str, Any]
+    status: str = "pending"
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    last_error: str | None = None
+    message_id: str | None = None
+    sent_at: datetime | None = None
+
+
+DELIVERY_DUE = ("pending", "sending", "failed")

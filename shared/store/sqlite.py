@@ -32,17 +32,21 @@ from shared.store.errors import AlreadyExists, NotFound, StoreUnavailable
 from shared.store.port import ConversationMerge
 from shared.store.records import (
     ANALYTICS_FLAG,
+    DELIVERY_DUE,
     SIGNATURE_FLAG,
     Activity,
+    AlertThreshold,
     ApiKey,
     AuditEntry,
     Conversation,
+    Delivery,
     Event,
     EventDefinition,
     FailedEvent,
     Page,
     Provider,
     ProviderFlag,
+    ReportSubscription,
     SigningSecret,
     Watermark,
     scoped_id,
@@ -98,6 +102,18 @@ CREATE TABLE IF NOT EXISTS erasures (
     requested_at TEXT NOT NULL, counts TEXT NOT NULL, status TEXT NOT NULL, applied_at TEXT,
     participant_pseudonyms TEXT NOT NULL, PRIMARY KEY (provider_id, erasure_id));
 CREATE INDEX IF NOT EXISTS erasures_pending ON erasures (status, requested_at);
+CREATE TABLE IF NOT EXISTS report_subscriptions (
+    provider_id TEXT NOT NULL, subscription_id TEXT NOT NULL, email TEXT NOT NULL, experience_id TEXT,
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (provider_id, subscription_id));
+CREATE TABLE IF NOT EXISTS alert_thresholds (
+    provider_id TEXT NOT NULL, threshold_id TEXT NOT NULL, kpi TEXT NOT NULL, operator TEXT NOT NULL,
+    value REAL NOT NULL, slice TEXT NOT NULL, min_denominator REAL, created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL, PRIMARY KEY (provider_id, threshold_id));
+CREATE TABLE IF NOT EXISTS deliveries (
+    kind TEXT NOT NULL, provider_id TEXT NOT NULL, delivery_id TEXT NOT NULL, created_at TEXT NOT NULL,
+    payload TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, last_attempt_at TEXT,
+    last_error TEXT, message_id TEXT, sent_at TEXT, PRIMARY KEY (kind, provider_id, delivery_id));
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (kind, status, created_at);
 """
 
 _BUSY_TIMEOUT_MS = 5000
@@ -843,6 +859,158 @@ class SqliteStore:
                 (watermark.name, to_iso(watermark.value), _dumps(watermark.extra)),
             )
 
+    # -- supervisor outputs: subscriptions, thresholds, the delivery outbox ------------------------
+    def add_subscription(self, subscription: ReportSubscription, audit: AuditEntry) -> None:
+        s = subscription
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO report_subscriptions VALUES (?,?,?,?,?,?)",
+                    (
+                        s.provider_id,
+                        s.subscription_id,
+                        s.email,
+                        s.experience_id,
+                        to_iso(s.created_at),
+                        s.created_by,
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists(s.subscription_id) from exc
+            self._insert_audit(db, audit)
+
+    def remove_subscription(
+        self, provider_id: str, subscription_id: str, audit: AuditEntry
+    ) -> ReportSubscription:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT * FROM report_subscriptions WHERE provider_id = ? AND subscription_id = ?",
+                (provider_id, subscription_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound(subscription_id)
+            db.execute(
+                "DELETE FROM report_subscriptions WHERE provider_id = ? AND subscription_id = ?",
+                (provider_id, subscription_id),
+            )
+            self._insert_audit(db, audit)
+        return _subscription(row)
+
+    def list_subscriptions(self, provider_id: str | None) -> list[ReportSubscription]:
+        where, args = ("WHERE provider_id = ?", (provider_id,)) if provider_id is not None else ("", ())
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT * FROM report_subscriptions {where} ORDER BY provider_id, created_at, subscription_id",
+                args,
+            ).fetchall()
+        return [_subscription(r) for r in rows]
+
+    def add_threshold(self, threshold: AlertThreshold, audit: AuditEntry) -> None:
+        t = threshold
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO alert_thresholds VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        t.provider_id,
+                        t.threshold_id,
+                        t.kpi,
+                        t.operator,
+                        t.value,
+                        _dumps(t.slice),
+                        t.min_denominator,
+                        to_iso(t.created_at),
+                        t.created_by,
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists(t.threshold_id) from exc
+            self._insert_audit(db, audit)
+
+    def remove_threshold(self, provider_id: str, threshold_id: str, audit: AuditEntry) -> AlertThreshold:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT * FROM alert_thresholds WHERE provider_id = ? AND threshold_id = ?",
+                (provider_id, threshold_id),
+            ).fetchone()
+            if row is None:
+                raise NotFound(threshold_id)
+            db.execute(
+                "DELETE FROM alert_thresholds WHERE provider_id = ? AND threshold_id = ?",
+                (provider_id, threshold_id),
+            )
+            self._insert_audit(db, audit)
+        return _threshold(row)
+
+    def list_thresholds(self, provider_id: str | None) -> list[AlertThreshold]:
+        where, args = ("WHERE provider_id = ?", (provider_id,)) if provider_id is not None else ("", ())
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT * FROM alert_thresholds {where} ORDER BY provider_id, created_at, threshold_id", args
+            ).fetchall()
+        return [_threshold(r) for r in rows]
+
+    def add_deliveries(self, deliveries: Sequence[Delivery]) -> list[bool]:
+        created = []
+        with self._write() as db:
+            for d in deliveries:
+                cur = db.execute(
+                    "INSERT INTO deliveries VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT (kind, provider_id, delivery_id) DO NOTHING",
+                    (
+                        d.kind,
+                        d.provider_id,
+                        d.delivery_id,
+                        to_iso(d.created_at),
+                        _dumps(d.payload),
+                        d.status,
+                        d.attempts,
+                        to_iso(d.last_attempt_at),
+                        d.last_error,
+                        d.message_id,
+                        to_iso(d.sent_at),
+                    ),
+                )
+                created.append(cur.rowcount == 1)
+        return created
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        d = delivery
+        with self._write() as db:
+            db.execute(
+                "UPDATE deliveries SET status = ?, attempts = ?, last_attempt_at = ?, last_error = ?, "
+                "message_id = ?, sent_at = ? WHERE kind = ? AND provider_id = ? AND delivery_id = ?",
+                (
+                    d.status,
+                    d.attempts,
+                    to_iso(d.last_attempt_at),
+                    d.last_error,
+                    d.message_id,
+                    to_iso(d.sent_at),
+                    d.kind,
+                    d.provider_id,
+                    d.delivery_id,
+                ),
+            )
+
+    def get_delivery(self, kind: str, provider_id: str, delivery_id: str) -> Delivery | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT * FROM deliveries WHERE kind = ? AND provider_id = ? AND delivery_id = ?",
+                (kind, provider_id, delivery_id),
+            ).fetchone()
+        return _delivery(row) if row else None
+
+    def due_deliveries(self, kind: str, limit: int) -> list[Delivery]:
+        marks = ",".join("?" for _ in DELIVERY_DUE)
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT * FROM deliveries WHERE kind = ? AND status IN ({marks}) "
+                "ORDER BY created_at, provider_id, delivery_id LIMIT ?",
+                (kind, *DELIVERY_DUE, limit),
+            ).fetchall()
+        return [_delivery(r) for r in rows]
+
 
 @contextmanager
 def _nullcontext() -> Iterator[None]:
@@ -942,4 +1110,45 @@ def _failed(r: sqlite3.Row) -> FailedEvent:
         status=r["status"],
         replayed_at=from_iso(r["replayed_at"]),
         replayed_event_id=r["replayed_event_id"],
+    )
+
+
+def _subscription(r: sqlite3.Row) -> ReportSubscription:
+    return ReportSubscription(
+        r["provider_id"],
+        r["subscription_id"],
+        r["email"],
+        r["experience_id"],
+        from_iso(r["created_at"]),
+        r["created_by"],
+    )
+
+
+def _threshold(r: sqlite3.Row) -> AlertThreshold:
+    return AlertThreshold(
+        provider_id=r["provider_id"],
+        threshold_id=r["threshold_id"],
+        kpi=r["kpi"],
+        operator=r["operator"],
+        value=r["value"],
+        slice=json.loads(r["slice"]),
+        min_denominator=r["min_denominator"],
+        created_at=from_iso(r["created_at"]),
+        created_by=r["created_by"],
+    )
+
+
+def _delivery(r: sqlite3.Row) -> Delivery:
+    return Delivery(
+        kind=r["kind"],
+        provider_id=r["provider_id"],
+        delivery_id=r["delivery_id"],
+        created_at=from_iso(r["created_at"]),
+        payload=json.loads(r["payload"]),
+        status=r["status"],
+        attempts=r["attempts"],
+        last_attempt_at=from_iso(r["last_attempt_at"]),
+        last_error=r["last_error"],
+        message_id=r["message_id"],
+        sent_at=from_iso(r["sent_at"]),
     )

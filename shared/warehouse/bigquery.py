@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from google.cloud import bigquery
 
 from shared.warehouse.ddl import (
     BigQueryTableOptions,
+    View,
     create_table,
     create_view,
     declared_tables,
@@ -138,17 +139,20 @@ class BigQueryWarehouse:
         location = f' OPTIONS(location="{self.location}")' if self.location else ""
         return f"CREATE SCHEMA IF NOT EXISTS `{self.project}.{self.dataset}`{location}"
 
-    def table_statements(self) -> list[str]:
-        """The declared tables and views, each ``IF NOT EXISTS`` (dataset-level permissions suffice)."""
+    def table_statements(self, views: Sequence[View] = ()) -> list[str]:
+        """The declared tables and views (plus ``views``, generated from the KPI catalog), each
+        ``IF NOT EXISTS`` (dataset-level permissions suffice)."""
         tables = declared_tables()
         statements = [create_table(t, "bigquery", self.name(t.name), self.options) for t in tables]
         rename = {t.name: self.table_id(t.name) for t in tables}
-        statements += [create_view(v, "bigquery", self.name(v.name), rename) for v in declared_views()]
+        statements += [
+            create_view(v, "bigquery", self.name(v.name), rename) for v in [*declared_views(), *views]
+        ]
         return statements
 
-    def schema_statements(self) -> list[str]:
+    def schema_statements(self, views: Sequence[View] = ()) -> list[str]:
         """Every DDL statement ``ensure_schema`` may send, in order."""
-        return [self.dataset_statement(), *self.table_statements()]
+        return [self.dataset_statement(), *self.table_statements(views)]
 
     def _dataset_exists(self) -> bool:
         with self._errors():
@@ -158,12 +162,12 @@ class BigQueryWarehouse:
                 return False
         return True
 
-    def ensure_schema(self) -> None:
+    def ensure_schema(self, views: Sequence[View] = ()) -> None:
         key = (self.project, self.dataset)
         with _ensured_lock:
             if key in _ensured:
                 return
-        statements = self.table_statements()
+        statements = self.table_statements(views)
         if not self._dataset_exists():
             statements.insert(0, self.dataset_statement())
         self._run(";\n".join(statements) + ";")

@@ -34,9 +34,13 @@ DUCKDB_TYPES: dict[ColumnType, str] = {
 
 @dataclass(frozen=True)
 class View:
+    """A view: its SQL names tables bare. ``columns`` (optional) describe its output columns, in
+    order: the comments of DuckDB, the column descriptions of BigQuery, the data dictionary."""
+
     name: str
     description: str
     sql: str
+    columns: tuple[Column, ...] = ()
 
 
 def declared_tables(module: ModuleType = tables_module) -> list[Table]:
@@ -140,9 +144,63 @@ def qualify_tables(sql: str, dialect: Dialect, rename: dict[str, str]) -> str:
 
 
 def create_view(view: View, dialect: Dialect, name: str, rename: dict[str, str]) -> str:
-    """DuckDB replaces the view (a changed declaration takes effect); BigQuery only creates it when
-    missing, because Terraform owns it there and the two must not fight."""
+    """DuckDB replaces the view (a changed declaration takes effect; its comments follow, see
+    ``comment_statements``); BigQuery only creates it when missing, because Terraform owns it there
+    and the two must not fight. BigQuery carries the column descriptions in the column list."""
     body = qualify_tables(view.sql, dialect, rename)
     if dialect == "duckdb":
         return f"CREATE OR REPLACE VIEW {name} AS {body}"
-    return f"CREATE VIEW IF NOT EXISTS {name}\nOPTIONS(description={_bq_string(view.description)})\nAS {body}"
+    columns = ""
+    if view.columns:
+        described = ", ".join(
+            f"{c.name} OPTIONS(description={_bq_string(c.description)})" for c in view.columns
+        )
+        columns = f" ({described})"
+    return (
+        f"CREATE VIEW IF NOT EXISTS {name}{columns}\n"
+        f"OPTIONS(description={_bq_string(view.description)})\nAS {body}"
+    )
+
+
+def _duckdb_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _inherited_columns(
+    view: View, tables: dict[str, Table], existing: dict[tuple[str, str | None], str | None]
+) -> tuple[Column, ...]:
+    """A view declared without column descriptions: each of its columns takes the description of
+    the same-named column of a table it reads."""
+    read = [tables[t.name] for t in sqlglot.parse_one(view.sql).find_all(exp.Table) if t.name in tables]
+    found: list[Column] = []
+    for obj, column in existing:
+        if obj != view.name or column is None:
+            continue
+        match = next((c for table in read for c in table.columns if c.name == column), None)
+        if match is not None:
+            found.append(match)
+    return tuple(found)
+
+
+def comment_statements(
+    tables: list[Table], views: list[View], existing: dict[tuple[str, str | None], str | None]
+) -> list[str]:
+    """DuckDB ``COMMENT ON`` statements that give tables, views and their columns the descriptions
+    BigQuery has, skipping those already in place. ``existing`` maps (object, column or None) to
+    its current comment (``duckdb_tables``, ``duckdb_views``, ``duckdb_columns``)."""
+    wanted: list[tuple[str, str, str | None, str]] = []
+    for table in tables:
+        wanted.append(("TABLE", table.name, None, table.description))
+        wanted += [("COLUMN", table.name, c.name, c.description) for c in table.columns]
+    by_name = {t.name: t for t in tables}
+    for view in views:
+        wanted.append(("VIEW", view.name, None, view.description))
+        columns = view.columns or _inherited_columns(view, by_name, existing)
+        wanted += [("COLUMN", view.name, c.name, c.description) for c in columns]
+    statements = []
+    for kind, obj, column, text in wanted:
+        key = (obj, column)
+        if key in existing and existing[key] != text:
+            target = f"{obj}.{column}" if column else obj
+            statements.append(f"COMMENT ON {kind} {target} IS {_duckdb_string(text)}")
+    return statements

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,15 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from shared.warehouse.ddl import column_type, create_table, create_view, declared_tables, declared_views
+from shared.warehouse.ddl import (
+    View,
+    column_type,
+    comment_statements,
+    create_table,
+    create_view,
+    declared_tables,
+    declared_views,
+)
 from shared.warehouse.port import Corrections, ReplaceScope, StagingLoad, Transaction, WarehouseUnavailable
 from shared.warehouse.tables import Table
 
@@ -75,14 +83,32 @@ class DuckDbWarehouse:
             raise WarehouseUnavailable(f"duckdb: {exc}") from exc
 
     # -- schema -----------------------------------------------------------------------------------
-    def ensure_schema(self) -> None:
+    def ensure_schema(self, views: Sequence[View] = ()) -> None:
+        """The declared tables and views, plus ``views`` (those generated from the KPI catalog),
+        with the comments BigQuery has as descriptions."""
+        tables = declared_tables()
+        all_views = [*declared_views(), *views]
         with self._errors():
-            for table in declared_tables():
+            for table in tables:
                 self._conn.execute(create_table(table, "duckdb", table.name))
                 self._add_missing_columns(table)
-            rename = {t.name: t.name for t in declared_tables()}
-            for view in declared_views():
+            rename = {t.name: t.name for t in tables}
+            for view in all_views:
                 self._conn.execute(create_view(view, "duckdb", view.name, rename))
+            for statement in comment_statements(tables, all_views, self._comments()):
+                self._conn.execute(statement)
+
+    def _comments(self) -> dict[tuple[str, str | None], str | None]:
+        """Current comments of every table, view and column of the main schema."""
+        found: dict[tuple[str, str | None], str | None] = {}
+        for sql in (
+            "SELECT table_name, NULL, comment FROM duckdb_tables() WHERE schema_name = 'main'",
+            "SELECT view_name, NULL, comment FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal",
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'main'",
+        ):
+            for obj, column, comment in self._conn.execute(sql).fetchall():
+                found[(obj, column)] = comment
+        return found
 
     def _add_missing_columns(self, table: Table) -> None:
         """A column declared after the file was created is added (nullable: old rows have none)."""

@@ -8,13 +8,16 @@ transaction is spelled, how rows are replaced) lives in the adapter; the aggrega
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pyarrow as pa
 
 from shared.warehouse.tables import Table
+
+if TYPE_CHECKING:
+    from shared.warehouse.ddl import View
 
 Dialect = Literal["duckdb", "bigquery"]
 
@@ -81,8 +84,10 @@ class StagingLoad:
 class Warehouse(Protocol):
     dialect: Dialect
 
-    def ensure_schema(self) -> None:
-        """Create every declared table and view that is missing (idempotent)."""
+    def ensure_schema(self, views: Sequence[View] = ()) -> None:
+        """Create every declared table and view that is missing (idempotent), and ``views``: the
+        views generated from the KPI catalog (``shared.kpi.bi``), handed over by the caller so that
+        the warehouse never imports the catalog."""
 
     def table_id(self, table: str) -> str:
         """The full, unquoted id of a permanent table (``kpi_daily`` or ``project.dataset.kpi_daily``)."""

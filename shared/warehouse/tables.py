@@ -228,7 +228,65 @@ KPI_PROVIDER_DAILY_VIEW = (
     "WHERE channel IS NULL AND queue_id IS NULL AND agent_id IS NULL AND experience_id IS NULL",
 )
 
-# Fact tables: derived in the warehouse by the SQL in shared/kpi/facts.py, one row per session and per
+KPI_CATALOG = Table(
+    "kpi_catalog",
+    "Every KPI of the catalog (shared/kpi/catalog.py): its family, unit, meaning, formula and how to roll "
+    "it up over several days or slices. The aggregation keeps it equal to the code.",
+    (
+        C(
+            "name",
+            "STRING",
+            "KPI name: the kpi column of kpi_daily and the column of the family's wide view",
+            True,
+        ),
+        C("family", "STRING", "Family of the KPI (the fact table it is computed from)", True),
+        C("kind", "STRING", "count, average, ratio or score", True),
+        C("unit", "STRING", "count, seconds, ratio (a fraction in [0, 1]) or score (-100..100)", True),
+        C("description", "STRING", "What the KPI means", True),
+        C("formula", "STRING", "Numerator and denominator in words", True),
+        C(
+            "rollup",
+            "STRING",
+            "SQL over kpi_daily rows that gives the KPI over several days or slices, e.g. "
+            "SUM(numerator) / SUM(denominator)",
+            True,
+        ),
+        C("wide_view", "STRING", "The wide daily view with one column per KPI of the family", True),
+    ),
+    key=("name",),
+)
+
+KPI_ALERTS = Table(
+    "kpi_alerts",
+    "One row per KPI breach (provider, threshold, day, KPI, slice): opened when an aggregation wrote a "
+    "row past a threshold, resolved when a restated day no longer breaches (docs/outputs.md).",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("alert_id", "STRING", "Alert id: one per threshold, day and slice", True),
+        C("threshold_id", "STRING", "The threshold that was breached", True),
+        C("day", "DATE", "UTC day of the KPI row", True),
+        C("kpi", "STRING", "KPI name", True),
+        C("channel", "STRING", "Channel slice (NULL = all channels)"),
+        C("queue_id", "STRING", "Queue slice (NULL = all queues)"),
+        C("agent_id", "STRING", "Agent slice (NULL = all agents)"),
+        C("experience_id", "STRING", "Chatbot experience slice (NULL = all)"),
+        C("operator", "STRING", "Comparison of the threshold: >, >=, < or <=", True),
+        C("threshold", "FLOAT64", "Value of the threshold", True),
+        C("value", "FLOAT64", "KPI value when the alert last changed"),
+        C("numerator", "FLOAT64", "Numerator of that row"),
+        C("denominator", "FLOAT64", "Denominator of that row"),
+        C("status", "STRING", "open (breaching) or resolved (a restatement no longer breaches)", True),
+        C("occurrence", "INT64", "How many times this alert opened (a resolved alert may open again)", True),
+        C("opened_at", "TIMESTAMP", "When it last opened", True),
+        C("resolved_at", "TIMESTAMP", "When it was resolved; NULL while open"),
+        C("updated_at", "TIMESTAMP", "When the evaluation last changed this row", True),
+    ),
+    key=("provider_id", "alert_id"),
+    partition_by="day",
+    cluster_by=("provider_id", "kpi"),
+)
+
+# Fact tables: derived in the warehouse by the SQL of their family (shared/kpi/families/), one row per session and per
 # conversation, replaced whole for every conversation an aggregation touches. Rows exist before the
 # close too (close timestamp NULL), so look-aheads such as first-contact resolution see open contacts.
 FACT_SESSIONS = Table(

@@ -23,6 +23,7 @@ from openapi_spec_validator import validate as validate_openapi
 from shared.endpoints import aggregate as aggregate_routes
 from shared.endpoints import ingest as ingest_routes
 from shared.endpoints import providers as provider_routes
+from shared.endpoints import report as report_routes
 from shared.openapi.schemas import API_VENDOR, REQUEST_BODIES, SELF_DESCRIBING, schema_documents
 from shared.openapi.spec import (
     COMMITTED,
@@ -33,13 +34,14 @@ from shared.openapi.spec import (
     stale_documents,
 )
 from shared.schema.registry import STANDARD_EVENTS, VENDOR
-from tests.http.support import activity, batch, conversation, custom, event, participant, session
+from tests.http.support import Checked, activity, batch, conversation, custom, event, participant, session
 from tests.support.functions import function_client
 
 FUNCTIONS = {
     "ingest": ingest_routes.ROUTES,
     "providers": provider_routes.ROUTES,
     "aggregate": aggregate_routes.ROUTES,
+    "report": report_routes.ROUTES,
 }
 REGENERATE = "run `python -m shared.openapi.spec` (or `make openapi`) and commit the result"
 
@@ -293,23 +295,43 @@ def _valid_bodies() -> dict[str, tuple[str, str, str, dict[str, Any]]]:
             "/v1/providers/acme/failed-events/replay",
             {"failedIds": ["x"]},
         ),
+        # Before any subscription exists: the run has nobody to send to.
+        "ReportRequest": ("report", "POST", "/", {"day": "2026-11-20"}),
+        "SubscriptionIn": (
+            "providers",
+            "POST",
+            "/v1/providers/acme/report-subscriptions",
+            {"email": "ada@example.com", "experienceId": "exp-1"},
+        ),
+        "ThresholdIn": (
+            "providers",
+            "POST",
+            "/v1/providers/acme/alert-thresholds",
+            {
+                "kpi": "abandon_rate",
+                "operator": ">",
+                "value": 0.1,
+                "slice": {"queueId": "*"},
+                "minDenominator": 5,
+            },
+        ),
     }
 
 
 def test_request_schemas_agree_with_the_server(world, acme):
     bodies = _valid_bodies()
     assert set(bodies) == {m.__name__ for m in REQUEST_BODIES}
+    report = Checked(function_client("report"))
     for name, (client, method, path, body) in bodies.items():
         validator = _schema(API_VENDOR, name)
         assert [e.message for e in validator.iter_errors(body)] == [], name
         headers = acme if client == "ingest" else world.admin
-        assert (
-            getattr(world, client).open(path, method=method, json=body, headers=headers).status_code < 300
-        ), name
+        target = report if client == "report" else getattr(world, client)
+        assert target.open(path, method=method, json=body, headers=headers).status_code < 300, name
         # An unknown field is refused by both.
         extended = {**body, "unexpected": True}
         assert not validator.is_valid(extended), name
-        resp = getattr(world, client).open(path, method=method, json=extended, headers=headers)
+        resp = target.open(path, method=method, json=extended, headers=headers)
         assert resp.status_code == 422, (name, resp.json)
 
 

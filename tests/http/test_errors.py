@@ -31,7 +31,12 @@ INGEST_WRITES = ["/v1/conversations", "/v1/events", "/v1/activities"]
 
 
 def _concrete(rule: str) -> str:
-    return rule.replace("<provider_id>", "acme").replace("<name>", "MyEvent")
+    return (
+        rule.replace("<provider_id>", "acme")
+        .replace("<name>", "MyEvent")
+        .replace("<subscription_id>", "sub-1")
+        .replace("<threshold_id>", "th-1")
+    )
 
 
 # Taken from the route tables, so a new route is held to the auth rules without anyone listing it.
@@ -230,7 +235,7 @@ def test_old_key_works_during_grace_and_is_401_after_it(world, acme, monkeypatch
 
 def test_every_write_route_needs_analytics():
     assert sorted(WRITE_ROUTES) == sorted(INGEST_WRITES)
-    assert len(OPERATOR_ROUTES) == 11 and all(r.auth == "admin" for r in provider_routes.ROUTES)
+    assert len(OPERATOR_ROUTES) == 17 and all(r.auth == "admin" for r in provider_routes.ROUTES)
 
 
 @pytest.mark.parametrize("path", INGEST_WRITES)

@@ -12,6 +12,7 @@ import pytest
 from shared.store import firestore_indexes
 from shared.warehouse import tables as warehouse_tables
 from tests.infra.terraform import ROOT
+from shared.kpi.bi import bi_views
 from tools import infra_gen
 
 GENERATED = ROOT / "infra" / "generated"
@@ -200,7 +201,7 @@ def test_terraform_views_are_the_sql_the_bigquery_adapter_creates():
     from shared.warehouse.bigquery import BigQueryWarehouse
 
     adapter = BigQueryWarehouse("my-project-1", "analytics_ds")
-    statements = adapter.schema_statements()
+    statements = adapter.schema_statements(bi_views())
     views = committed("bigquery_tables.json")["views"]
     assert views, "tables.py declares no view"
     for name, spec in views.items():

@@ -26,6 +26,7 @@ ALLOWED_ROLES = {
     "roles/datastore.user",
     "roles/bigquery.jobUser",
     "roles/bigquery.dataEditor",
+    "roles/bigquery.dataViewer",
     "roles/run.invoker",
     "roles/secretmanager.secretAccessor",
     "roles/logging.logWriter",
@@ -41,6 +42,7 @@ EXPECTED_ROLES = {
     "ingest": ({"roles/datastore.user"}, set()),
     "providers": ({"roles/datastore.user"}, set()),
     "aggregate": ({"roles/datastore.user", "roles/bigquery.jobUser"}, {"roles/bigquery.dataEditor"}),
+    "report": ({"roles/datastore.user", "roles/bigquery.jobUser"}, {"roles/bigquery.dataViewer"}),
 }
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from shared.auth.signing import HEADER, new_signing_secret, sign
 from shared.endpoints import ingest as ingest_routes
 from shared.endpoints import providers as provider_routes
 from shared.store import store_for
+from shared.store.records import AlertThreshold, AuditEntry, ReportSubscription
 from tests.fuzz.harness import contract_problems, error_code
 from tests.support.functions import function_client
 
@@ -93,6 +95,18 @@ MATRIX: dict[str, tuple[Cell, ...]] = {
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
     "providers POST /v1/providers/{p}/failed-events/replay":
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
+    "providers POST /v1/providers/{p}/report-subscriptions":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, CREATED,    ADMIN_ONLY),
+    "providers GET /v1/providers/{p}/report-subscriptions":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
+    "providers DELETE /v1/providers/{p}/report-subscriptions/{s}":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
+    "providers POST /v1/providers/{p}/alert-thresholds":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, CREATED,    ADMIN_ONLY),
+    "providers GET /v1/providers/{p}/alert-thresholds":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
+    "providers DELETE /v1/providers/{p}/alert-thresholds/{t}":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
     "providers GET /openapi.json":
         (OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK),
     "providers GET /healthz":
@@ -120,6 +134,8 @@ SIGNING_MATRIX: dict[str, tuple[Cell, ...]] = {
 TS = "2024-06-01T12:00:00Z"
 UNKNOWN_KEY = "cak_0123456789abcdef_" + "x" * 43
 CUSTOMER = "matrix-customer"
+SUBSCRIPTION = "matrix-subscription"
+THRESHOLD = "matrix-threshold"
 
 
 def body_for(route: str, serial: int) -> Any:
@@ -159,7 +175,16 @@ def body_for(route: str, serial: int) -> Any:
         return {"enableAnalytics": True}
     if route.startswith("providers PUT"):
         return {"description": "a custom event"}
+    if route.startswith("providers POST") and path.endswith("/report-subscriptions"):
+        return {"email": f"matrix-{serial}@example.com"}
+    if route.startswith("providers POST") and path.endswith("/alert-thresholds"):
+        return {"kpi": "abandon_rate", "operator": ">", "value": (serial % 1000) / 1000}
     return None
+
+
+def concrete(path: str) -> str:
+    """The subscription and threshold of alpha that exist (``Actors`` stores them)."""
+    return path.replace("{s}", SUBSCRIPTION).replace("{t}", THRESHOLD)
 
 
 class Actors:
@@ -205,6 +230,16 @@ class Actors:
             headers={"Authorization": self.tokens["own"]},
         )
         assert registered.status_code == 201, registered.get_data(as_text=True)
+        # alpha's report subscription and alert threshold, which the DELETE routes remove
+        audit = AuditEntry("matrix-audit", "alpha", datetime.now(UTC), "operator", "setup", "x", None, None)
+        self.store.add_subscription(
+            ReportSubscription("alpha", SUBSCRIPTION, "ops@example.com", None, datetime.now(UTC), "operator"),
+            audit,
+        )
+        self.store.add_threshold(
+            AlertThreshold("alpha", THRESHOLD, "nps", "<", 0.0, {}, None, datetime.now(UTC), "operator"),
+            replace(audit, audit_id="matrix-audit-2"),
+        )
 
     def _register(self, provider_id: str, analytics: bool, admin: dict[str, str]) -> str:
         created = self.providers.post(
@@ -230,7 +265,12 @@ class Actors:
         client = self.ingest if function == "ingest" else self.providers
         headers = {} if self.tokens[column] is None else {"Authorization": self.tokens[column]}
         body = body_for(route, serial)
-        url = path.replace("{p}", "alpha").replace("{name}", f"MatrixEvent{serial}").replace("{c}", CUSTOMER)
+        url = (
+            concrete(path)
+            .replace("{p}", "alpha")
+            .replace("{name}", f"MatrixEvent{serial}")
+            .replace("{c}", CUSTOMER)
+        )
         # The exact bytes sent, so that a signature covers them.
         raw = b"" if body is None else json.dumps(body).encode()
         if column in SIGNING_COLUMNS:
@@ -249,6 +289,8 @@ class Actors:
                 self.store.list_audit(p, 500).items,
                 self.store.list_event_definitions(p),
                 self.store.list_failed_events(p, None, 500).items,
+                self.store.list_subscriptions(p),
+                self.store.list_thresholds(p),
             )
             for p in ("alpha", "beta", "delta", "sigma")
         ]
@@ -301,7 +343,7 @@ def test_authorization_matrix(env: dict[str, str], route: str) -> None:
 def test_matrix_covers_every_route_of_both_functions() -> None:
     """A route added to either function without a row here fails this test."""
     declared = {
-        f"{function} {r.method} {r.rule.replace('<provider_id>', '{p}').replace('<name>', '{name}').replace('<customer_id>', '{c}')}"
+        f"{function} {r.method} {r.rule.replace('<provider_id>', '{p}').replace('<name>', '{name}').replace('<customer_id>', '{c}').replace('<subscription_id>', '{s}').replace('<threshold_id>', '{t}')}"
         for function, module in (("ingest", ingest_routes), ("providers", provider_routes))
         for r in module.ROUTES
     }
@@ -311,7 +353,7 @@ def test_matrix_covers_every_route_of_both_functions() -> None:
     for function, module in (("ingest", ingest_routes), ("providers", provider_routes)):
         for r in module.ROUTES:
             row = MATRIX[
-                f"{function} {r.method} {r.rule.replace('<provider_id>', '{p}').replace('<name>', '{name}').replace('<customer_id>', '{c}')}"
+                f"{function} {r.method} {r.rule.replace('<provider_id>', '{p}').replace('<name>', '{name}').replace('<customer_id>', '{c}').replace('<subscription_id>', '{s}').replace('<threshold_id>', '{t}')}"
             ]
             assert (row[COLUMNS.index("admin")][0] < 300) == (r.auth == "admin"), r.rule
 
@@ -347,7 +389,7 @@ def test_malformed_authorization_headers_on_every_protected_route(
             continue
         function, method, path = route.split(" ", 2)
         client = ingest if function == "ingest" else providers
-        url = path.replace("{p}", "alpha").replace("{name}", "MatrixEvent")
+        url = concrete(path).replace("{p}", "alpha").replace("{name}", "MatrixEvent")
         response = client.open(url, method=method, json=body_for(route, 0), headers={"Authorization": header})
         got = (response.status_code, error_code(response.get_data()))
         key_shaped = header.startswith("Bearer cak_0123456789abcdef_")
@@ -515,7 +557,7 @@ def test_provider_key_cannot_reach_operator_routes_of_any_provider(env: dict[str
             function, method, path = route.split(" ", 2)
             if function != "providers" or "{p}" not in path:
                 continue
-            url = path.replace("{p}", target).replace("{name}", "Sneaky")
+            url = concrete(path).replace("{p}", target).replace("{name}", "Sneaky")
             response = actors.providers.open(
                 url, method=method, json=body_for(route, 0), headers={"Authorization": actors.tokens["own"]}
             )
@@ -543,7 +585,7 @@ def test_operator_routes_fail_closed_without_an_operator_token(
             continue
         for presented in tokens:
             headers = {} if presented is None else {"Authorization": presented}
-            url = path.replace("{p}", "alpha").replace("{name}", "Closed")
+            url = concrete(path).replace("{p}", "alpha").replace("{name}", "Closed")
             response = actors.providers.open(url, method=method, json=body_for(route, 99), headers=headers)
             got = (response.status_code, error_code(response.get_data()))
             assert got == (503, "admin_auth_not_configured"), (route, presented, got)
@@ -577,7 +619,7 @@ def test_implicit_methods_are_no_way_around_authentication(env: dict[str, str]) 
         if path in ("/openapi.json", "/healthz"):
             continue
         client = actors.ingest if function == "ingest" else actors.providers
-        url = path.replace("{p}", "alpha").replace("{name}", "Custom")
+        url = concrete(path).replace("{p}", "alpha").replace("{name}", "Custom")
         if method == "GET":
             assert client.head(url).status_code == 401, url
             if function == "providers":

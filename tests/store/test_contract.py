@@ -17,10 +17,13 @@ import pytest
 from shared.store.errors import AlreadyExists, NotFound
 from shared.store.records import (
     INGEST_SHARDS,
+    AlertThreshold,
     ApiKey,
     AuditEntry,
     Conversation,
+    Delivery,
     EventDefinition,
+    ReportSubscription,
     SigningSecret,
     Watermark,
     shard_of,
@@ -556,3 +559,81 @@ def run_threads(targets: list[Callable[[], Any]]) -> None:
         thread.join(timeout=60)
     if errors:
         raise errors[0]
+
+
+# -- supervisor outputs: subscriptions, thresholds, the delivery outbox -----------------------------
+
+
+def _audit(provider_id: str, audit_id: str, action: str) -> AuditEntry:
+    return AuditEntry(audit_id, provider_id, at(5), "operator", action, "reportSubscriptions", None, {"x": 1})
+
+
+def test_report_subscriptions_are_added_listed_and_removed_with_their_audit(store):
+    store.create_provider(*provider("acme"))
+    store.create_provider(*provider("globex"))
+    ada = ReportSubscription("acme", "sub-1", "ada@example.com", None, at(1), "op")
+    bob = ReportSubscription("acme", "sub-2", "bob@example.com", "exp-advent", at(2), "op")
+    other = ReportSubscription("globex", "sub-1", "eve@example.com", None, at(3), "op")
+    store.add_subscription(ada, _audit("acme", "au-1", "report.subscribed"))
+    store.add_subscription(bob, _audit("acme", "au-2", "report.subscribed"))
+    store.add_subscription(other, _audit("globex", "au-3", "report.subscribed"))
+    with pytest.raises(AlreadyExists):
+        store.add_subscription(
+            replace(ada, email="x@example.com"), _audit("acme", "au-4", "report.subscribed")
+        )
+    assert store.list_subscriptions("acme") == [ada, bob]
+    assert store.list_subscriptions(None) == [ada, bob, other]
+    assert store.list_subscriptions("nobody") == []
+    assert store.remove_subscription("acme", "sub-1", _audit("acme", "au-5", "report.unsubscribed")) == ada
+    with pytest.raises(NotFound):
+        store.remove_subscription("acme", "sub-1", _audit("acme", "au-6", "report.unsubscribed"))
+    # A provider can never remove another's subscription, even with the same id.
+    with pytest.raises(NotFound):
+        store.remove_subscription("acme", "sub-9", _audit("acme", "au-7", "report.unsubscribed"))
+    assert store.list_subscriptions("globex") == [other]
+    actions = [a.action for a in store.list_audit("acme", 50).items]
+    assert actions == ["provider.created", "report.subscribed", "report.subscribed", "report.unsubscribed"]
+
+
+def test_alert_thresholds_round_trip_and_are_scoped_by_provider(store):
+    store.create_provider(*provider("acme"))
+    store.create_provider(*provider("globex"))
+    rate = AlertThreshold("acme", "th-1", "abandon_rate", ">", 0.1, {"queue_id": "*"}, 20.0, at(1), "op")
+    wait = AlertThreshold("acme", "th-2", "avg_speed_to_answer_s", ">=", 60, {}, None, at(2), "op")
+    theirs = AlertThreshold("globex", "th-1", "nps", "<", -10, {"channel": "voice"}, None, at(3), "op")
+    for i, t in enumerate((rate, wait, theirs)):
+        store.add_threshold(t, _audit(t.provider_id, f"au-{i}", "alert.threshold_added"))
+    with pytest.raises(AlreadyExists):
+        store.add_threshold(rate, _audit("acme", "au-9", "alert.threshold_added"))
+    assert store.list_thresholds("acme") == [rate, wait]
+    assert store.list_thresholds(None) == [rate, wait, theirs]
+    assert (
+        store.remove_threshold("globex", "th-1", _audit("globex", "au-8", "alert.threshold_removed"))
+        == theirs
+    )
+    with pytest.raises(NotFound):
+        store.remove_threshold("globex", "th-2", _audit("globex", "au-10", "alert.threshold_removed"))
+    assert store.list_thresholds("globex") == []
+    assert store.list_thresholds("acme") == [rate, wait]
+
+
+def test_deliveries_are_created_once_and_keep_their_status(store):
+    first = Delivery("report", "acme", "d-1", at(1), {"email": "ada@example.com", "day": "2026-11-22"})
+    second = Delivery("report", "acme", "d-2", at(2), {"email": "bob@example.com", "day": "2026-11-22"})
+    alert = Delivery("alert", "acme", "d-1", at(3), {"kpi": "abandon_rate", "value": 0.25})
+    assert store.add_deliveries([first, second, alert]) == [True, True, True]
+    sent = replace(first, status="sent", attempts=1, last_attempt_at=at(4), message_id="m-1", sent_at=at(5))
+    store.save_delivery(sent)
+    # A re-run creates nothing and never resets what was sent.
+    assert store.add_deliveries([first, second]) == [False, False]
+    assert store.get_delivery("report", "acme", "d-1") == sent
+    assert store.get_delivery("report", "globex", "d-1") is None
+    assert store.due_deliveries("report", 10) == [second]
+    failed_once = replace(second, status="failed", attempts=1, last_attempt_at=at(6), last_error="Throttling")
+    store.save_delivery(failed_once)
+    assert store.due_deliveries("report", 10) == [failed_once]
+    assert store.due_deliveries("alert", 10) == [alert]
+    assert store.due_deliveries("alert", 0) == []
+    sending = replace(alert, status="sending", attempts=1, last_attempt_at=at(7))
+    store.save_delivery(sending)
+    assert store.due_deliveries("alert", 10) == [sending], "an attempt whose end is unknown is due again"

@@ -37,6 +37,9 @@ STORE_COLLECTIONS = {
     "event_definitions",
     "leases",
     "watermarks",
+    "report_subscriptions",
+    "alert_thresholds",
+    "deliveries",
 }
 
 

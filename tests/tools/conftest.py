@@ -33,6 +33,9 @@ def stack(tmp_path_factory) -> Iterator[LocalStack]:
     ANALYTICS_* variables out, so nothing touches the repository's .local."""
     data_dir = tmp_path_factory.mktemp("stack")
     with LocalStack(
-        data_dir=data_dir, ports=dict.fromkeys(("ingest", "providers", "aggregate"), 0), environ={}, echo=None
+        data_dir=data_dir,
+        ports=dict.fromkeys(("ingest", "providers", "aggregate", "report"), 0),
+        environ={},
+        echo=None,
     ) as running:
         yield running

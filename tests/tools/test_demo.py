@@ -95,6 +95,15 @@ def _check_kpi_table(out: str, data_dir: Path) -> None:
     assert totals["outgoing_conversations"] == str(closed["outbound", DAY]), out
     assert "by queue and agent" in out
     assert (data_dir / "warehouse.duckdb").is_file()
+    # The supervisor outputs: the dashboard page, the report e-mail of the day, the alerts file.
+    page = (data_dir / "dashboard.html").read_text(encoding="utf-8")
+    assert (
+        "demo-contact-center" in page and "vegaEmbed" in page and "cdn." not in page.split("<script>", 1)[0]
+    )
+    [mail] = list((data_dir / "outbox").glob("*.eml"))
+    assert f"Daily report {DAY.isoformat()}" in mail.read_text(encoding="utf-8")
+    assert f"daily report of {DAY.isoformat()}: 1 e-mail(s) sent" in out
+    assert re.search(r"KPI breach alerts: \d+ opened, \d+ published", out)
 
 
 def test_a_count_off_by_one_is_a_mismatch() -> None:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -52,6 +55,8 @@ def test_the_readme_example_answers_as_the_readme_says(stack: LocalStack) -> Non
         ("PATCH", "/v1/providers/contoso-voice"),
         ("POST", "/v1/conversations"),
         ("POST", "/v1/events"),
+        ("POST", "/v1/events"),
+        ("POST", "/"),
     ]
     by_port = {port: name for name, port in DEFAULT_PORTS.items()}
     assert stack.admin_token_path is not None
@@ -60,7 +65,9 @@ def test_the_readme_example_answers_as_the_readme_says(stack: LocalStack) -> Non
     answers = []
     for curl in curls:
         function = by_port[curl.port]
-        token = admin if function == "providers" else f"Bearer {key}"
+        token = admin if function in ("providers", "aggregate") else f"Bearer {key}"
+        if function == "aggregate":
+            time.sleep(6)  # "sleep 6": the aggregation reads what arrived at least 5 s ago
         answer = requests.request(
             curl.method,
             stack.url(function) + curl.path,
@@ -84,3 +91,26 @@ def test_the_readme_example_answers_as_the_readme_says(stack: LocalStack) -> Non
     ).json()
     assert (again["accepted"], again["duplicates"]) == (0, 2)
     assert re.fullmatch(r"[A-Za-z0-9_.-]{20,}", key)
+    closed = answers[4].json()
+    assert (closed["accepted"], closed["rejected"]) == (2, 0)
+    run = answers[5].json()
+    assert run["status"] == "ok" and run["days"] == ["2026-11-23"] and run["kpiRowsWritten"] > 0
+    # The BI read-back, as README.md writes it, on this stack's warehouse.
+    text = (ROOT / "README.md").read_text()
+    script = text[text.index("<<'SQL'\n") + len("<<'SQL'\n") : text.index("\nSQL\n")]
+    warehouse = stack.warehouse_url.removeprefix("duckdb:///")
+    shown = subprocess.run(
+        [sys.executable, "-c", script.replace(".local/warehouse.duckdb", warehouse)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in shown.stdout.splitlines()
+        if line.count("│") >= 5 and "_" in line
+    }
+    assert rows == {"abandon_rate": "0.0", "avg_speed_to_answer_s": "31.0", "conversations_handled": "1.0"}, (
+        shown.stdout
+    )

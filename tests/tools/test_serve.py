@@ -22,7 +22,7 @@ pytestmark = [
     pytest.mark.skipif(not Path("/proc").is_dir(), reason="process checks read /proc (Linux)"),
 ]
 
-FREE = dict.fromkeys(("ingest", "providers", "aggregate"), 0)
+FREE = dict.fromkeys(("ingest", "providers", "aggregate", "report"), 0)
 
 
 def _gone(marker: str, timeout: float = 10.0) -> list[int]:

@@ -25,7 +25,7 @@ def ingest_stack(data_dir: Path, store_url: str, *, aggregate: bool = False, **s
     }
     return LocalStack(
         data_dir=data_dir,
-        ports={"ingest": 0, "providers": 0, "aggregate": 0},
+        ports={"ingest": 0, "providers": 0, "aggregate": 0, "report": 0},
         functions=["ingest", "providers", *(["aggregate"] if aggregate else [])],
         store_url=store_url,
         warehouse_url=f"duckdb:///{data_dir / 'warehouse.duckdb'}",

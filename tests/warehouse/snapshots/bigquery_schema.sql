@@ -143,6 +143,43 @@ PARTITION BY day
 CLUSTER BY provider_id, kpi
 OPTIONS(description="One row per KPI, provider, day and slice. A NULL dimension means 'all'; the row with every dimension NULL is the provider's total for the day. A missing value of a dimension is '(none)'.", partition_expiration_days=400, require_partition_filter=FALSE);
 
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.kpi_catalog` (
+  name STRING NOT NULL OPTIONS(description="KPI name: the kpi column of kpi_daily and the column of the family's wide view"),
+  family STRING NOT NULL OPTIONS(description="Family of the KPI (the fact table it is computed from)"),
+  kind STRING NOT NULL OPTIONS(description="count, average, ratio or score"),
+  unit STRING NOT NULL OPTIONS(description="count, seconds, ratio (a fraction in [0, 1]) or score (-100..100)"),
+  description STRING NOT NULL OPTIONS(description="What the KPI means"),
+  formula STRING NOT NULL OPTIONS(description="Numerator and denominator in words"),
+  rollup STRING NOT NULL OPTIONS(description="SQL over kpi_daily rows that gives the KPI over several days or slices, e.g. SUM(numerator) / SUM(denominator)"),
+  wide_view STRING NOT NULL OPTIONS(description="The wide daily view with one column per KPI of the family")
+)
+OPTIONS(description="Every KPI of the catalog (shared/kpi/catalog.py): its family, unit, meaning, formula and how to roll it up over several days or slices. The aggregation keeps it equal to the code.");
+
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.kpi_alerts` (
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  alert_id STRING NOT NULL OPTIONS(description="Alert id: one per threshold, day and slice"),
+  threshold_id STRING NOT NULL OPTIONS(description="The threshold that was breached"),
+  day DATE NOT NULL OPTIONS(description="UTC day of the KPI row"),
+  kpi STRING NOT NULL OPTIONS(description="KPI name"),
+  channel STRING OPTIONS(description="Channel slice (NULL = all channels)"),
+  queue_id STRING OPTIONS(description="Queue slice (NULL = all queues)"),
+  agent_id STRING OPTIONS(description="Agent slice (NULL = all agents)"),
+  experience_id STRING OPTIONS(description="Chatbot experience slice (NULL = all)"),
+  operator STRING NOT NULL OPTIONS(description="Comparison of the threshold: >, >=, < or <="),
+  threshold FLOAT64 NOT NULL OPTIONS(description="Value of the threshold"),
+  value FLOAT64 OPTIONS(description="KPI value when the alert last changed"),
+  numerator FLOAT64 OPTIONS(description="Numerator of that row"),
+  denominator FLOAT64 OPTIONS(description="Denominator of that row"),
+  status STRING NOT NULL OPTIONS(description="open (breaching) or resolved (a restatement no longer breaches)"),
+  occurrence INT64 NOT NULL OPTIONS(description="How many times this alert opened (a resolved alert may open again)"),
+  opened_at TIMESTAMP NOT NULL OPTIONS(description="When it last opened"),
+  resolved_at TIMESTAMP OPTIONS(description="When it was resolved; NULL while open"),
+  updated_at TIMESTAMP NOT NULL OPTIONS(description="When the evaluation last changed this row")
+)
+PARTITION BY day
+CLUSTER BY provider_id, kpi
+OPTIONS(description="One row per KPI breach (provider, threshold, day, KPI, slice): opened when an aggregation wrote a row past a threshold, resolved when a restated day no longer breaches (docs/outputs.md).", partition_expiration_days=400, require_partition_filter=FALSE);
+
 CREATE TABLE IF NOT EXISTS `demo-project.analytics.fact_sessions` (
   provider_id STRING NOT NULL OPTIONS(description="Provider"),
   conversation_id STRING NOT NULL OPTIONS(description="Conversation"),

@@ -1,0 +1,1 @@
+"""What supervisors and managers read: the sample dashboard, the daily report e-mail, KPI breach alerts."""
