@@ -208,11 +208,16 @@ class Measure(BaseModel):
     agg: Literal["count", "count_distinct", "sum"]
     expr: str | None = None
     filter: str | None = None
+    # A sum divided by this once summed (60: seconds to minutes): dividing each row first would make
+    # the float result depend on the order the rows are summed in, and a restated day differ by a bit.
+    per: int | None = Field(None, gt=1)
 
     @model_validator(mode="after")
     def _shape(self) -> Measure:
         if (self.agg == "count") != (self.expr is None):
             raise ValueError("a sum or a distinct count needs an expression; a count takes none")
+        if self.per is not None and self.agg != "sum":
+            raise ValueError("only a sum is divided once summed")
         return self
 
     @property
@@ -230,7 +235,7 @@ class Measure(BaseModel):
         what = {
             "count": "number of rows",
             "count_distinct": f"number of distinct `{self.expr}`",
-            "sum": f"sum of `{self.expr}`",
+            "sum": f"sum of `{self.expr}`" + ("" if self.per is None else f" ÷ {self.per}"),
         }[self.agg]
         return what if self.filter is None else f"{what} where `{self.filter}`"
 
@@ -310,8 +315,8 @@ def distinct(expr: str, filter: str | None = None) -> Measure:
     return Measure(agg="count_distinct", expr=expr, filter=filter)
 
 
-def total(expr: str, filter: str | None = None) -> Measure:
-    return Measure(agg="sum", expr=expr, filter=filter)
+def total(expr: str, filter: str | None = None, per: int | None = None) -> Measure:
+    return Measure(agg="sum", expr=expr, filter=filter, per=per)
 
 
 def average_of(expr: str, filter: str | None = None) -> tuple[Measure, Measure]:

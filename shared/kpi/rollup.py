@@ -27,7 +27,8 @@ def _measure_sql(measure: Measure) -> str:
     value = measure.expr if measure.filter is None else f"CASE WHEN {measure.filter} THEN {measure.expr} END"
     if measure.agg == "count_distinct":
         return f"COUNT(DISTINCT {value})"
-    return f"COALESCE(SUM({value}), 0)"
+    summed = f"COALESCE(SUM({value}), 0)"
+    return summed if measure.per is None else f"{summed} / {measure.per}"
 
 
 def _value_sql(kpi: Kpi, numerator: str, denominator: str | None) -> str:

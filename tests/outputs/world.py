@@ -179,8 +179,32 @@ def build(path: Path, *, chatbot_tables: bool = True) -> Path:
             ):
                 db.execute(
                     "INSERT INTO relationship_snapshot (snapshot_day, provider_id, regarding_type, regarding_id, window_days, "
-                    "health_score, health_band, health_trend, last_interaction_ts, computed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [END, PROVIDER, "account", regarding, 90, score, band, "up", COMPUTED, COMPUTED],
+                    "emails_sent, emails_received, meetings_by_us, meetings_by_customer, calls_by_us, calls_by_customer, "
+                    "initiated_by_us, initiated_by_customer, hours_us, hours_customer, "
+                    "health_score, health_band, health_trend, last_interaction_ts, computed_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        END,
+                        PROVIDER,
+                        "account",
+                        regarding,
+                        90,
+                        4,
+                        3,
+                        1,
+                        0,
+                        2,
+                        1,
+                        7,
+                        4,
+                        1.5,
+                        0.75,
+                        score,
+                        band,
+                        "up",
+                        COMPUTED,
+                        COMPUTED,
+                    ],  # fmt: skip
                 )
             db.execute(
                 "CREATE TABLE IF NOT EXISTS relationship_daily_activity (day DATE, provider_id VARCHAR, "

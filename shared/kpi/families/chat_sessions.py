@@ -82,7 +82,7 @@ CHAT_SESSION_KPIS: tuple[Kpi, ...] = (
         unit="minutes",
         description="Screen time of all customers together: the sum of the sessions' spans (first to "
         "last event), in minutes.",
-        numerator=total("span_s / 60"),
+        numerator=total("span_s", per=60),
     ),
     counted(
         "chat_sessions_mobile", "chat_session", "Chat sessions started on mobile.", "platform = 'mobile'"

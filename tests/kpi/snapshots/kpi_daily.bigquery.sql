@@ -233,7 +233,7 @@ WITH days AS (
     COUNT(*) AS m0,
     SUM(CASE WHEN interacted THEN 1 ELSE 0 END) AS m1,
     SUM(CASE WHEN NOT interacted THEN 1 ELSE 0 END) AS m2,
-    COALESCE(SUM(span_s / 60), 0) AS m3,
+    COALESCE(SUM(span_s), 0) / 60 AS m3,
     SUM(CASE WHEN platform = 'mobile' THEN 1 ELSE 0 END) AS m4,
     SUM(CASE WHEN platform = 'desktop' THEN 1 ELSE 0 END) AS m5
   FROM chat_session_rows
