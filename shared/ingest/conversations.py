@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from shared.errors import validate_request
 from shared.schema.conversation import ConversationRequest, ConversationResponse
 from shared.store.port import Store
 from shared.store.records import Provider
@@ -44,7 +45,7 @@ def merge_conversation(old: dict[str, Any] | None, incoming: dict[str, Any]) -> 
 def register_conversation(
     store: Store, provider: Provider, body: dict[str, Any], now: datetime
 ) -> tuple[int, ConversationResponse]:
-    request = ConversationRequest.model_validate(body)
+    request = validate_request(ConversationRequest, body)
     conv = request.conversation
     data = conv.model_dump(mode="json", exclude_none=True, exclude={"session", "sessions"})
     data["sessions"] = [s.model_dump(mode="json", exclude_none=True) for s in conv.all_sessions()]

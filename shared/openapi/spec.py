@@ -225,7 +225,7 @@ OPS: dict[str, list[Op]] = {
             200,
             FailedEventPage,
             errors=(400, 401, 403, 404, 503),
-            query=(("status", "string", "open or replayed"), *PAGE),
+            query=(("status", "string", "open, replayed or erased"), *PAGE),
         ),
         Op(
             "post",

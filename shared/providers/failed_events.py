@@ -9,10 +9,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from shared.errors import ApiError
+from shared.errors import ApiError, validate_request
 from shared.ingest.activities import build_activity
 from shared.ingest.events import EventResolver, Rejection, build_event, replay_payload
-from shared.schema.provider import FailedEventOut, FailedEventPage, ReplayItem, ReplayRequest, ReplayResponse
+from shared.schema.provider import (
+    FAILED_STATUSES,
+    FailedEventOut,
+    FailedEventPage,
+    ReplayItem,
+    ReplayRequest,
+    ReplayResponse,
+)
 from shared.store.port import Store
 from shared.store.records import Activity, Event, FailedEvent
 
@@ -39,8 +46,8 @@ def failed_out(f: FailedEvent) -> FailedEventOut:
 def list_failed(
     store: Store, provider_id: str, status: str | None, limit: int, cursor: str | None
 ) -> FailedEventPage:
-    if status not in (None, "open", "replayed"):
-        raise ApiError(400, "invalid_query", "status must be 'open' or 'replayed'")
+    if status is not None and status not in FAILED_STATUSES:
+        raise ApiError(400, "invalid_query", f"status must be one of {', '.join(FAILED_STATUSES)}")
     try:
         page = store.list_failed_events(provider_id, status, limit, cursor)
     except ValueError as exc:
@@ -75,7 +82,7 @@ def _replay_one(store: Store, resolver: EventResolver, failed: FailedEvent, now:
 
 
 def replay(store: Store, provider_id: str, body: dict | None, now: datetime) -> ReplayResponse:
-    req = ReplayRequest.model_validate(body or {})
+    req = validate_request(ReplayRequest, body or {})
     resolver = EventResolver(store, provider_id)
     results: list[ReplayItem] = []
     if req.failedIds is not None:
@@ -90,6 +97,9 @@ def replay(store: Store, provider_id: str, body: dict | None, now: datetime) -> 
                         failedId=failed_id, status="already_replayed", eventId=failed.replayed_event_id
                     )
                 )
+            elif failed.status == "erased":
+                # A customer erasure redacted it: there is nothing left to replay.
+                results.append(ReplayItem(failedId=failed_id, status="erased"))
             else:
                 targets.append(failed)
     else:

@@ -24,12 +24,28 @@ class WireModel(BaseModel):
 Str100 = Annotated[str, StringConstraints(min_length=1, max_length=100), Field(strict=True)]
 """Most CIF strings: 1..100 characters."""
 
+MAX_IDENTIFIER_LENGTH = 100
+# Everything but the C0 controls and DEL: spaces of any kind, '/', '%', emoji and every script are
+# allowed. The one rule for ids, at ingest and wherever an id comes back (erasure).
+IDENTIFIER_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+_IDENTIFIER = re.compile(r"[^\x00-\x1f\x7f]+")
+
 Identifier = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    StringConstraints(min_length=1, max_length=MAX_IDENTIFIER_LENGTH, pattern=IDENTIFIER_PATTERN),
     Field(strict=True),
 ]
-"""An id chosen by the provider: 1..100 printable characters."""
+"""An id chosen by the provider: 1..100 characters, none of them a control character."""
+
+
+def is_identifier(value: object) -> bool:
+    """Whether ``value`` is an id that ``Identifier`` accepts (same rule, for ids outside a body)."""
+    return (
+        isinstance(value, str)
+        and 1 <= len(value) <= MAX_IDENTIFIER_LENGTH
+        and _IDENTIFIER.fullmatch(value) is not None
+    )
+
 
 ProviderId = Annotated[
     str,

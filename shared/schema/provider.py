@@ -153,6 +153,11 @@ class EventDefinitionOut(WireModel):
     schema_: str = Field(alias="schema")
 
 
+FailedStatus = Literal["open", "replayed", "erased"]
+"""``erased``: a customer erasure redacted its payload, envelope and details (docs/privacy.md)."""
+FAILED_STATUSES: tuple[str, ...] = FailedStatus.__args__
+
+
 class FailedEventOut(WireModel):
     failedId: str
     receivedAt: datetime
@@ -161,7 +166,7 @@ class FailedEventOut(WireModel):
     details: list[dict[str, Any]]
     payload: Any
     envelope: dict[str, Any]
-    status: Literal["open", "replayed"]
+    status: FailedStatus
     replayedAt: datetime | None
     replayedEventId: str | None
 
@@ -180,7 +185,7 @@ class ReplayRequest(WireModel):
 
 class ReplayItem(WireModel):
     failedId: str
-    status: Literal["accepted", "duplicate", "rejected", "not_found", "already_replayed"]
+    status: Literal["accepted", "duplicate", "rejected", "not_found", "already_replayed", "erased"]
     eventId: str | None = None
     error: dict[str, Any] | None = None
 

@@ -145,7 +145,7 @@ RAW_FAILED_EVENTS = Table(
         C("code", "STRING", "Rejection code, e.g. invalid_event", True),
         C("message", "STRING", "Rejection message", True),
         C("kind", "STRING", "event or activity", True),
-        C("status", "STRING", "open or replayed", True),
+        C("status", "STRING", "open, replayed or erased (a customer erasure redacted it)", True),
         C("replayed_at", "TIMESTAMP", "When an operator replayed it"),
     ),
     key=("provider_id", "failed_id"),
