@@ -11,7 +11,7 @@ from datetime import datetime
 
 from shared.errors import ApiError, validate_request
 from shared.ingest.activities import build_activity
-from shared.ingest.events import EventResolver, Rejection, build_event, replay_payload
+from shared.ingest.events import EventResolver, Rejection, build_event, insert_checked, replay_payload
 from shared.schema.provider import (
     FAILED_STATUSES,
     FailedEventOut,
@@ -66,13 +66,16 @@ def _replay_one(store: Store, resolver: EventResolver, failed: FailedEvent, now:
         envelope, raw = replay_payload(failed)
         built = build_event(failed.provider_id, envelope, raw, resolver, now)
         if isinstance(built, Event):
-            stored = store.insert_events([built])[0]
-            store.mark_failed_replayed(failed.provider_id, failed.failed_id, built.event_id, now)
-            return ReplayItem(
-                failedId=failed.failed_id,
-                status="accepted" if stored else "duplicate",
-                eventId=built.event_id,
-            )
+            # A reused eventId stays a conflict on replay: marking it replayed would drop it.
+            outcome = insert_checked(store, [built])[0]
+            if not isinstance(outcome, Rejection):
+                store.mark_failed_replayed(failed.provider_id, failed.failed_id, built.event_id, now)
+                return ReplayItem(
+                    failedId=failed.failed_id,
+                    status="accepted" if outcome else "duplicate",
+                    eventId=built.event_id,
+                )
+            built = outcome
     assert isinstance(built, Rejection)
     return ReplayItem(
         failedId=failed.failed_id,

@@ -527,6 +527,7 @@ class FirestoreStore:
             "schema": e.schema,
             "ingested_at": utc(e.ingested_at),
             "shard": e.shard,
+            "digest": e.digest,
             TTL_FIELD: utc(e.ingested_at) + self._retention,
         }
 
@@ -534,6 +535,15 @@ class FirestoreStore:
         with _available():
             snap = self._ref("events", scoped_id(provider_id, "event", event_id)).get(**self._rpc)
         return _event(snap.to_dict()) if snap.exists else None
+
+    def get_events(self, provider_id: str, event_ids: Sequence[str]) -> dict[str, Event]:
+        refs = [self._ref("events", scoped_id(provider_id, "event", e)) for e in dict.fromkeys(event_ids)]
+        if not refs:
+            return {}
+        with _available():
+            snaps = list(self._client.get_all(refs, **self._rpc))
+        found = [_event(s.to_dict()) for s in snaps if s.exists]
+        return {e.event_id: e for e in found}
 
     # -- activities -------------------------------------------------------------------------------
     def upsert_activities(self, activities: Sequence[Activity]) -> list[bool]:
@@ -1010,6 +1020,7 @@ def _event(d: Doc) -> Event:
         custom_data=json.loads(d["custom_data"]),
         schema=d["schema"],
         ingested_at=_dt(d["ingested_at"]),
+        digest=d.get("digest"),
     )
 
 

@@ -90,7 +90,7 @@ FIELD_OVERRIDES: tuple[FieldOverride, ...] = (
     *_exempt("activities", "ingested_at"),
     *_exempt("failed_events", "changed_at", "received_at", "replayed_at"),
     # Big or opaque values no query filters on.
-    *_exempt("events", "additional_data", "custom_data"),
+    *_exempt("events", "additional_data", "custom_data", "digest"),
     *_exempt("conversations", "data"),
     *_exempt("activities", "data"),
     *_exempt("failed_events", "payload", "details", "envelope", "message"),

@@ -97,6 +97,11 @@ class Store(Protocol):
 
     def get_event(self, provider_id: str, event_id: str) -> Event | None: ...
 
+    def get_events(self, provider_id: str, event_ids: Sequence[str]) -> dict[str, Event]:
+        """The provider's stored events among ``event_ids``, by event id (absent ones left out); at
+        most 500 ids a call. Ingest reads the events a request found already stored, to tell a
+        retry (same content) from a reused id (other content)."""
+
     # -- activities (relationship analytics) ------------------------------------------------------
     def upsert_activities(self, activities: Sequence[Activity]) -> list[bool]:
         """Insert or replace by ``doc_id``; ``True`` where the activity was new."""

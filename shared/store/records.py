@@ -141,6 +141,9 @@ class Event:
     custom_data: dict[str, Any]
     schema: str
     ingested_at: datetime
+    # sha256 of the event's content as the provider sent it (``shared.ingest.events.content_digest``):
+    # a reused eventId with other content is a conflict, not a duplicate. None: stored before digests.
+    digest: str | None = None
 
     @property
     def doc_id(self) -> str:

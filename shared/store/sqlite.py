@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS events (
     conversation_id TEXT NOT NULL, provider_session_id TEXT NOT NULL, participant_id TEXT,
     name TEXT NOT NULL, reason TEXT, event_ts TEXT NOT NULL, response_action TEXT,
     additional_data TEXT, custom_data TEXT NOT NULL, schema TEXT NOT NULL,
-    ingested_at TEXT NOT NULL, shard INTEGER NOT NULL);
+    ingested_at TEXT NOT NULL, shard INTEGER NOT NULL, digest TEXT);
 CREATE INDEX IF NOT EXISTS events_scan ON events (ingested_at, doc_id);
 CREATE TABLE IF NOT EXISTS activities (
     doc_id TEXT PRIMARY KEY, provider_id TEXT NOT NULL, activity_id TEXT NOT NULL,
@@ -513,9 +513,10 @@ class SqliteStore:
                         e.schema,
                         ingested,
                         shard_of(doc_id),
+                        e.digest,
                     )
                 )
-            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         return stored
 
     def get_event(self, provider_id: str, event_id: str) -> Event | None:
@@ -524,6 +525,15 @@ class SqliteStore:
                 "SELECT * FROM events WHERE doc_id = ?", (scoped_id(provider_id, "event", event_id),)
             ).fetchone()
         return _event(row) if row else None
+
+    def get_events(self, provider_id: str, event_ids: Sequence[str]) -> dict[str, Event]:
+        ids = [scoped_id(provider_id, "event", e) for e in dict.fromkeys(event_ids)]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._read() as db:
+            rows = db.execute(f"SELECT * FROM events WHERE doc_id IN ({marks})", ids).fetchall()
+        return {r["event_id"]: _event(r) for r in rows}
 
     @staticmethod
     def _existing(db: sqlite3.Connection, table: str, ids: list[str]) -> set[str]:
@@ -862,6 +872,8 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
     columns = {r["name"] for r in db.execute("PRAGMA table_info(providers)")}
     if "require_signature" not in columns:
         db.execute("ALTER TABLE providers ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0")
+    if "digest" not in {r["name"] for r in db.execute("PRAGMA table_info(events)")}:
+        db.execute("ALTER TABLE events ADD COLUMN digest TEXT")
 
 
 def _api_key(r: sqlite3.Row) -> ApiKey:
@@ -903,6 +915,7 @@ def _event(r: sqlite3.Row) -> Event:
         custom_data=json.loads(r["custom_data"]),
         schema=r["schema"],
         ingested_at=from_iso(r["ingested_at"]),
+        digest=r["digest"],
     )
 
 

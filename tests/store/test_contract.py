@@ -313,6 +313,21 @@ def test_insert_events_dedups_across_and_within_batches(store):
     assert store.get_event("globex", "e-1").provider_id == "globex"
 
 
+def test_events_keep_their_digest_and_are_read_back_by_id(store):
+    with_digest = event("d-1", digest="ab" * 32)
+    without = event("d-2")  # stored before digests existed
+    store.insert_events([with_digest, without, event("d-1", provider_id="globex", digest="cd" * 32)])
+    found = store.get_events("acme", ["d-1", "d-2", "missing", "d-1"])
+    assert found == {"d-1": with_digest, "d-2": without}
+    assert found["d-2"].digest is None
+    # Scoped by provider, and nothing for nothing.
+    assert store.get_events("globex", ["d-1", "d-2"])["d-1"].digest == "cd" * 32
+    assert store.get_events("acme", []) == {}
+    # A rewrite (erasure) keeps the digest of what was sent.
+    store.rewrite_events("acme", "c-1", lambda e: replace(e, additional_data=None))
+    assert store.get_event("acme", "d-1").digest == "ab" * 32
+
+
 def test_large_batches_are_split_and_every_event_decided(store):
     # More than one request's worth (500 writes), with duplicates on both sides of the split.
     events = [event(f"bulk-{i}", ingested=i / 1000) for i in range(520)]
