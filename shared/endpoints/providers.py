@@ -8,6 +8,7 @@ from shared.http.api import Api, Call, Route
 from shared.http.body import read_json, require_object
 from shared.openapi.spec import openapi_document
 from shared.providers import event_definitions, failed_events, service
+from shared.warehouse import kept_from
 
 
 def _optional_body(call: Call) -> dict | None:
@@ -75,7 +76,8 @@ def get_failed_events(call: Call, provider_id: str) -> tuple[int, Any]:
 
 def replay_failed_events(call: Call, provider_id: str) -> tuple[int, Any]:
     service.require_provider(call.store, provider_id)
-    return 200, failed_events.replay(call.store, provider_id, _optional_body(call), call.now)
+    keep_from = kept_from(call.settings.warehouse_url, call.now.date())
+    return 200, failed_events.replay(call.store, provider_id, _optional_body(call), call.now, keep_from)
 
 
 P = "/v1/providers/<provider_id>"

@@ -6,10 +6,11 @@ participants by ``participantId``, so a provider can add the agent leg of a conv
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from shared.errors import validate_request
+from shared.errors import ApiError, validate_request
+from shared.ingest.events import too_old
 from shared.schema.conversation import ConversationRequest, ConversationResponse
 from shared.store.port import Store
 from shared.store.records import Provider
@@ -43,10 +44,17 @@ def merge_conversation(old: dict[str, Any] | None, incoming: dict[str, Any]) -> 
 
 
 def register_conversation(
-    store: Store, provider: Provider, body: dict[str, Any], now: datetime
+    store: Store, provider: Provider, body: dict[str, Any], now: datetime, keep_from: date | None = None
 ) -> tuple[int, ConversationResponse]:
     request = validate_request(ConversationRequest, body)
     conv = request.conversation
+    # A conversation counts on the days it started and closed: refused only when even the later one
+    # is a day the warehouse no longer keeps.
+    latest = conv.closedTimestamp or conv.conversationTimestamp
+    field = "closedTimestamp" if conv.closedTimestamp else "conversationTimestamp"
+    old = too_old("conversation_too_old", f"conversation.{field}", latest, keep_from)
+    if old is not None:
+        raise ApiError(422, old.code, old.message, old.details)
     data = conv.model_dump(mode="json", exclude_none=True, exclude={"session", "sessions"})
     data["sessions"] = [s.model_dump(mode="json", exclude_none=True) for s in conv.all_sessions()]
     record, created = store.upsert_conversation(

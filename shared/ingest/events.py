@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -40,6 +40,18 @@ class Rejection:
     code: str
     message: str
     details: list[dict[str, Any]]
+
+
+def too_old(code: str, field: str, at: datetime, keep_from: date | None) -> Rejection | None:
+    """The rejection of data whose day the warehouse no longer keeps: it would be accepted, then
+    dropped by the next aggregation's retention (``keep_from``: the first day kept; None: all)."""
+    if keep_from is None or at.astimezone(UTC).date() >= keep_from:
+        return None
+    message = (
+        f"{field} {at.isoformat()} is before {keep_from.isoformat()}, the first day the warehouse keeps"
+        " (ANALYTICS_WAREHOUSE_RETENTION_DAYS): it would be dropped at once"
+    )
+    return Rejection(code, message, [{"field": field, "code": code, "message": message}])
 
 
 class EventResolver:
@@ -153,7 +165,12 @@ def _digest(
 
 
 def build_event(
-    provider_id: str, envelope: Envelope, raw: Any, resolve: EventResolver, now: datetime
+    provider_id: str,
+    envelope: Envelope,
+    raw: Any,
+    resolve: EventResolver,
+    now: datetime,
+    keep_from: date | None = None,
 ) -> Event | Rejection:
     """Turn one raw event into a storable ``Event`` or say exactly why not."""
     if not isinstance(raw, dict):
@@ -166,6 +183,9 @@ def build_event(
         event = KpiEvent.model_validate(raw)
     except ValidationError as exc:
         return Rejection("invalid_event", "the event has invalid fields", validation_details(exc))
+    old = too_old("event_too_old", "eventTimestamp", event.eventTimestamp, keep_from)
+    if old is not None:
+        return old
     spec = resolve(event.kpiEventName)
     if isinstance(spec, Rejection):
         return spec
@@ -288,11 +308,13 @@ def parse_envelope(body: Any) -> EventEnvelope:
         ) from exc
 
 
-def log_events(store: Store, provider: Provider, body: Any, now: datetime) -> BatchResponse:
+def log_events(
+    store: Store, provider: Provider, body: Any, now: datetime, keep_from: date | None = None
+) -> BatchResponse:
     env = parse_envelope(body)
     envelope = Envelope(env.conversationId, env.providerSessionId, env.participantId)
     resolve = EventResolver(store, provider.provider_id)
-    built = [build_event(provider.provider_id, envelope, raw, resolve, now) for raw in env.events]
+    built = [build_event(provider.provider_id, envelope, raw, resolve, now, keep_from) for raw in env.events]
 
     accepted = [b for b in built if isinstance(b, Event)]
     failures = [

@@ -7,7 +7,7 @@ custom events, so fixing the cause (say, registering a custom event) and replayi
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from shared.errors import ApiError, validate_request
 from shared.ingest.activities import build_activity
@@ -55,16 +55,18 @@ def list_failed(
     return FailedEventPage(items=[failed_out(f) for f in page.items], nextCursor=page.next_cursor)
 
 
-def _replay_one(store: Store, resolver: EventResolver, failed: FailedEvent, now: datetime) -> ReplayItem:
+def _replay_one(
+    store: Store, resolver: EventResolver, failed: FailedEvent, now: datetime, keep_from: date | None
+) -> ReplayItem:
     if failed.envelope.get("kind") == "activity":
-        built = build_activity(failed.provider_id, json.loads(failed.payload), now)
+        built = build_activity(failed.provider_id, json.loads(failed.payload), now, keep_from)
         if isinstance(built, Activity):
             store.upsert_activities([built])
             store.mark_failed_replayed(failed.provider_id, failed.failed_id, built.activity_id, now)
             return ReplayItem(failedId=failed.failed_id, status="accepted", eventId=built.activity_id)
     else:
         envelope, raw = replay_payload(failed)
-        built = build_event(failed.provider_id, envelope, raw, resolver, now)
+        built = build_event(failed.provider_id, envelope, raw, resolver, now, keep_from)
         if isinstance(built, Event):
             # A reused eventId stays a conflict on replay: marking it replayed would drop it.
             outcome = insert_checked(store, [built])[0]
@@ -84,7 +86,9 @@ def _replay_one(store: Store, resolver: EventResolver, failed: FailedEvent, now:
     )
 
 
-def replay(store: Store, provider_id: str, body: dict | None, now: datetime) -> ReplayResponse:
+def replay(
+    store: Store, provider_id: str, body: dict | None, now: datetime, keep_from: date | None = None
+) -> ReplayResponse:
     req = validate_request(ReplayRequest, body or {})
     resolver = EventResolver(store, provider_id)
     results: list[ReplayItem] = []
@@ -107,7 +111,7 @@ def replay(store: Store, provider_id: str, body: dict | None, now: datetime) -> 
                 targets.append(failed)
     else:
         targets = store.list_failed_events(provider_id, "open", req.limit).items
-    results.extend(_replay_one(store, resolver, f, now) for f in targets)
+    results.extend(_replay_one(store, resolver, f, now, keep_from) for f in targets)
     return ReplayResponse(
         replayed=sum(r.status in ("accepted", "duplicate") for r in results),
         stillFailing=sum(r.status == "rejected" for r in results),
