@@ -307,7 +307,13 @@ def test_invalid_events_are_rejected_with_a_reason_and_kept(world, acme, evt, co
         (event("UserInteracted"), {}),
         (event("SessionClosed", kpiEventReason="SomethingNew"), {}),
         (event("ChatStarted", eventTimestamp="2026-11-23T08:15:00.123456+01:00"), {}),
-        (event("ChatStarted", eventTimestamp="2000-01-01T00:00:00Z"), {}),
+        # The first day the warehouse keeps (730 days by default) is accepted from its first instant.
+        (
+            event(
+                "ChatStarted", eventTimestamp=f"{datetime.now(UTC).date() - timedelta(days=730)}T00:00:00Z"
+            ),
+            {},
+        ),
         (event("ChatStarted", eventTimestamp=(datetime.now(UTC) + timedelta(hours=23)).isoformat()), {}),
     ],
 )
