@@ -30,6 +30,8 @@ class Settings:
     warehouse_retention_days: int
     # How far the time in a request signature may be from ours (docs/api.md, "Request signing").
     signature_tolerance_seconds: int = 300
+    # Failed events leave the store this long after their last change, once aggregated.
+    failed_event_retention_days: int = 90
 
 
 def _list(name: str) -> tuple[str, ...]:
@@ -62,6 +64,7 @@ def settings() -> Settings:
         # Warehouse day partitions older than this are dropped (24 months by default).
         warehouse_retention_days=_int("ANALYTICS_WAREHOUSE_RETENTION_DAYS", 730),
         signature_tolerance_seconds=_int("ANALYTICS_SIGNATURE_TOLERANCE_SECONDS", 300),
+        failed_event_retention_days=_int("ANALYTICS_FAILED_EVENT_RETENTION_DAYS", 90),
     )
 
 

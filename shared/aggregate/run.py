@@ -67,6 +67,7 @@ class RunReport:
     more: bool = False
     erasures_applied: int = 0
     events_purged: int = 0
+    failed_events_purged: int = 0
     duration_ms: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -222,6 +223,11 @@ def _run(
     if events_read:
         expired = now - timedelta(days=settings().event_retention_days)
         report.events_purged = store.purge_events(min(expired, max(events_read)), PURGE_PER_RUN)
+    # Failed events too, a while after their last change, once that change is in the warehouse.
+    failed_read = [m for m in (reached["failed_events"], marks["failed_events"].value) if m is not None]
+    if failed_read:
+        stale = now - timedelta(days=settings().failed_event_retention_days)
+        report.failed_events_purged = store.purge_failed_events(min(stale, max(failed_read)), PURGE_PER_RUN)
     if report.more:
         # A bounded run: everything up to the least advanced collection is in the warehouse.
         kept = [

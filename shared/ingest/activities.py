@@ -21,7 +21,7 @@ from shared.schema.activity import (
 from shared.schema.events import MAX_EVENT_BYTES
 from shared.store.port import Store
 from shared.store.records import Activity as ActivityRecord
-from shared.store.records import FailedEvent, Provider
+from shared.store.records import FailedEvent, Provider, kept_payload
 
 ENVELOPE = {"kind": "activity"}
 
@@ -50,6 +50,7 @@ def build_activity(
 
 def failed_activity(provider_id: str, raw: Any, why: Rejection, now: datetime) -> FailedEvent:
     payload = canonical_json(raw)
+    kept, size, digest = kept_payload(payload)  # the id still covers all of it
     return FailedEvent(
         provider_id=provider_id,
         failed_id=content_id("failed-", ENVELOPE, payload),
@@ -57,7 +58,9 @@ def failed_activity(provider_id: str, raw: Any, why: Rejection, now: datetime) -
         code=why.code,
         message=why.message,
         details=why.details,
-        payload=payload,
+        payload=kept,
+        payload_bytes=size,
+        payload_digest=digest,
         envelope=dict(ENVELOPE),
     )
 

@@ -32,7 +32,7 @@ from shared.schema.events import (
 from shared.schema.fields import custom_data_dict
 from shared.schema.registry import STANDARD_EVENTS, EventRuleError, EventSpec, check_event_rules, custom_spec
 from shared.store.port import Store
-from shared.store.records import Event, FailedEvent, Provider
+from shared.store.records import Event, FailedEvent, Provider, kept_payload
 
 
 @dataclass(frozen=True)
@@ -273,6 +273,7 @@ def failed_record(
     provider_id: str, envelope: Envelope, raw: Any, why: Rejection, now: datetime
 ) -> FailedEvent:
     payload = canonical_json(raw)
+    kept, size, digest = kept_payload(payload)  # the id still covers all of it
     # A conflict is its own failure: the same payload rejected earlier for another reason stays apart.
     salt = ("event_id_conflict",) if why.code == "event_id_conflict" else ()
     return FailedEvent(
@@ -282,7 +283,9 @@ def failed_record(
         code=why.code,
         message=why.message,
         details=why.details,
-        payload=payload,
+        payload=kept,
+        payload_bytes=size,
+        payload_digest=digest,
         envelope=envelope.as_dict(),
     )
 

@@ -40,6 +40,9 @@ def failed_out(f: FailedEvent) -> FailedEventOut:
         status=f.status,
         replayedAt=f.replayed_at,
         replayedEventId=f.replayed_event_id,
+        payloadTruncated=f.truncated,
+        payloadBytes=f.payload_bytes,
+        payloadDigest=f.payload_digest,
     )
 
 
@@ -58,6 +61,17 @@ def list_failed(
 def _replay_one(
     store: Store, resolver: EventResolver, failed: FailedEvent, now: datetime, keep_from: date | None
 ) -> ReplayItem:
+    if failed.truncated:
+        # Only its start was kept (it was far over the size any event may have): nothing to rebuild.
+        return ReplayItem(
+            failedId=failed.failed_id,
+            status="rejected",
+            error={
+                "code": "payload_truncated",
+                "message": "only the first 64 KiB of this payload were kept; the provider must send it again",
+                "details": [],
+            },
+        )
     if failed.envelope.get("kind") == "activity":
         built = build_activity(failed.provider_id, json.loads(failed.payload), now, keep_from)
         if isinstance(built, Activity):

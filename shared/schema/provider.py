@@ -169,6 +169,11 @@ class FailedEventOut(WireModel):
     status: FailedStatus
     replayedAt: datetime | None
     replayedEventId: str | None
+    payloadTruncated: bool = Field(
+        False, description="only the start of a payload over 64 KiB is kept: payload is then that text"
+    )
+    payloadBytes: int | None = Field(None, description="size of the whole payload received, when truncated")
+    payloadDigest: str | None = Field(None, description="sha256 (hex) of the whole payload, when truncated")
 
 
 class FailedEventPage(WireModel):

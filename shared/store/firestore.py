@@ -133,7 +133,8 @@ class FirestoreStore:
     """The store port on Firestore (Native mode).
 
     ``deadline_s`` bounds every call, retries included: past it the store is reported unavailable.
-    ``retention_days`` sets each event's TTL field (default ``ANALYTICS_EVENT_RETENTION_DAYS``).
+    ``retention_days`` sets each event's TTL field (default ``ANALYTICS_EVENT_RETENTION_DAYS``),
+    ``failed_retention_days`` each failed event's (default ``ANALYTICS_FAILED_EVENT_RETENTION_DAYS``).
     The client is created on first use and shared by all threads of the process.
     """
 
@@ -144,12 +145,16 @@ class FirestoreStore:
         *,
         deadline_s: float = DEFAULT_DEADLINE_S,
         retention_days: int | None = None,
+        failed_retention_days: int | None = None,
     ):
         if retention_days is None:
             retention_days = settings().event_retention_days
+        if failed_retention_days is None:
+            failed_retention_days = settings().failed_event_retention_days
         self._project = project
         self._database = database
         self._retention = timedelta(days=retention_days)
+        self._failed_retention = timedelta(days=failed_retention_days)
         self._rpc: dict[str, Any] = {
             "retry": Retry(
                 predicate=if_exception_type(*_RETRYABLE),
@@ -571,7 +576,17 @@ class FirestoreStore:
         if not failed:
             return []
         return self._create_once(
-            "failed_events", [(_failed_doc_id(f.provider_id, f.failed_id), _failed_doc(f)) for f in failed]
+            "failed_events",
+            [
+                (
+                    _failed_doc_id(f.provider_id, f.failed_id),
+                    {
+                        **_failed_doc(f),
+                        TTL_FIELD: utc(f.replayed_at or f.received_at) + self._failed_retention,
+                    },
+                )
+                for f in failed
+            ],
         )
 
     def list_failed_events(
@@ -604,6 +619,7 @@ class FirestoreStore:
             "replayed_at": utc(at),
             "replayed_event_id": event_id,
             "changed_at": utc(at),
+            TTL_FIELD: utc(at) + self._failed_retention,
         }
         with _available():
             try:
@@ -735,10 +751,19 @@ class FirestoreStore:
         query = self._client.collection("failed_events").where(
             filter=FieldFilter("provider_id", "==", provider_id)
         )
-        redacted = {"payload": "null", "envelope": "{}", "details": "[]", "status": "erased"}
+        redacted = {
+            "payload": "null",
+            "envelope": "{}",
+            "details": "[]",
+            "status": "erased",
+            "payload_bytes": None,
+            "payload_digest": None,
+            "changed_at": utc(at),
+            TTL_FIELD: utc(at) + self._failed_retention,
+        }
         with _available():
             hits = [
-                (snap.reference, {**redacted, "changed_at": utc(at)})
+                (snap.reference, redacted)
                 for snap in query.get(**self._rpc)
                 if snap.get("status") != "erased" and matches(_failed(snap.to_dict()))
             ]
@@ -789,15 +814,23 @@ class FirestoreStore:
 
     def purge_events(self, ingested_before: datetime, limit: int) -> int:
         """Shard by shard on the scan index; the TTL policy on ``expire_at`` is the backstop."""
+        return self._purge("events", ingested_before, limit)
+
+    def purge_failed_events(self, changed_before: datetime, limit: int) -> int:
+        return self._purge("failed_events", changed_before, limit)
+
+    def _purge(self, collection: str, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` documents whose scan timestamp is before ``before``, shard by shard."""
+        field = SCAN_FIELDS[collection]
         purged = 0
         with _available():
             for shard in range(INGEST_SHARDS):
                 while purged < limit:
                     query = (
-                        self._client.collection("events")
+                        self._client.collection(collection)
                         .where(filter=FieldFilter("shard", "==", shard))
-                        .where(filter=FieldFilter("ingested_at", "<", utc(ingested_before)))
-                        .order_by("ingested_at")
+                        .where(filter=FieldFilter(field, "<", utc(before)))
+                        .order_by(field)
                         .order_by("__name__")
                         .limit(min(MAX_WRITES_PER_REQUEST, limit - purged))
                     )
@@ -1056,6 +1089,8 @@ def _failed_doc(f: FailedEvent) -> Doc:
         # The scan field: the latest change (received, then replayed), as in the SQLite adapter.
         "changed_at": utc(f.replayed_at or f.received_at),
         "shard": shard_of(doc_id),
+        "payload_bytes": f.payload_bytes,
+        "payload_digest": f.payload_digest,
     }
 
 
@@ -1098,4 +1133,6 @@ def _failed(d: Doc) -> FailedEvent:
         status=d["status"],
         replayed_at=_dt(d["replayed_at"]),
         replayed_event_id=d["replayed_event_id"],
+        payload_bytes=d.get("payload_bytes"),
+        payload_digest=d.get("payload_digest"),
     )

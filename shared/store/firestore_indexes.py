@@ -93,7 +93,8 @@ FIELD_OVERRIDES: tuple[FieldOverride, ...] = (
     *_exempt("events", "additional_data", "custom_data", "digest"),
     *_exempt("conversations", "data"),
     *_exempt("activities", "data"),
-    *_exempt("failed_events", "payload", "details", "envelope", "message"),
-    # Raw events expire; Firestore deletes them within about a day after this time.
+    *_exempt("failed_events", "payload", "details", "envelope", "message", "payload_digest"),
+    # Raw events and failed events expire; Firestore deletes them within about a day after this time.
     FieldOverride("events", TTL_FIELD, indexed=False, ttl=True),
+    FieldOverride("failed_events", TTL_FIELD, indexed=False, ttl=True),
 )

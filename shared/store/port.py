@@ -170,6 +170,10 @@ class Store(Protocol):
     def purge_events(self, ingested_before: datetime, limit: int) -> int:
         """Delete up to ``limit`` events ingested before ``ingested_before``; returns how many."""
 
+    def purge_failed_events(self, changed_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` failed events last changed (received, replayed or erased) before
+        ``changed_before``, oldest first; returns how many."""
+
     # -- aggregator coordination ------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:
         """Take the named lease if it is free, expired or already ours; ``False`` otherwise."""

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from shared.private_files import create_private, make_private, private_parent
 from shared.store.codec import decode_cursor, encode_cursor, from_iso, to_iso
 from shared.store.erasure import PERSON_RECORD_TYPES, Erasure
 from shared.store.errors import AlreadyExists, NotFound, StoreUnavailable
@@ -87,7 +87,8 @@ CREATE TABLE IF NOT EXISTS failed_events (
     provider_id TEXT NOT NULL, failed_id TEXT NOT NULL, received_at TEXT NOT NULL,
     code TEXT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL, payload TEXT NOT NULL,
     envelope TEXT NOT NULL, status TEXT NOT NULL, replayed_at TEXT, replayed_event_id TEXT,
-    changed_at TEXT NOT NULL, PRIMARY KEY (provider_id, failed_id));
+    changed_at TEXT NOT NULL, payload_bytes INTEGER, payload_digest TEXT,
+    PRIMARY KEY (provider_id, failed_id));
 CREATE INDEX IF NOT EXISTS failed_list ON failed_events (provider_id, received_at, failed_id);
 CREATE INDEX IF NOT EXISTS failed_scan ON failed_events (changed_at, provider_id, failed_id);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT NOT NULL);
@@ -124,7 +125,9 @@ class SqliteStore:
         self._busy_timeout_ms = busy_timeout_ms
         self._memory = path == ":memory:"
         if not self._memory:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_parent(path)
+            create_private(path)
+            make_private(path, "-wal", "-shm")  # a store created by an older version
         self._local = threading.local()
         # An in-memory database exists per connection: share one, guarded by a lock.
         self._shared: sqlite3.Connection | None = None
@@ -574,7 +577,7 @@ class SqliteStore:
         with self._write() as db:
             for f in failed:
                 cur = db.execute(
-                    "INSERT OR IGNORE INTO failed_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR IGNORE INTO failed_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         f.provider_id,
                         f.failed_id,
@@ -588,6 +591,8 @@ class SqliteStore:
                         to_iso(f.replayed_at),
                         f.replayed_event_id,
                         to_iso(f.replayed_at or f.received_at),
+                        f.payload_bytes,
+                        f.payload_digest,
                     ),
                 )
                 stored.append(cur.rowcount == 1)
@@ -749,6 +754,7 @@ class SqliteStore:
             hits = [r["failed_id"] for r in rows if matches(_failed(r))]
             db.executemany(
                 "UPDATE failed_events SET payload = 'null', envelope = '{}', details = '[]', "
+                "payload_bytes = NULL, payload_digest = NULL, "
                 "status = 'erased', changed_at = ? WHERE provider_id = ? AND failed_id = ?",
                 [(to_iso(at), provider_id, failed_id) for failed_id in hits],
             )
@@ -807,6 +813,15 @@ class SqliteStore:
                 "WHERE provider_id = ? AND erasure_id = ? AND status = 'pending'",
                 [(to_iso(at), e.provider_id, e.erasure_id) for e in erasures],
             )
+
+    def purge_failed_events(self, changed_before: datetime, limit: int) -> int:
+        with self._write() as db:
+            cur = db.execute(
+                "DELETE FROM failed_events WHERE rowid IN ("
+                "SELECT rowid FROM failed_events WHERE changed_at < ? ORDER BY changed_at LIMIT ?)",
+                (to_iso(changed_before), limit),
+            )
+        return cur.rowcount
 
     def purge_events(self, ingested_before: datetime, limit: int) -> int:
         with self._write() as db:
@@ -874,6 +889,9 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE providers ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0")
     if "digest" not in {r["name"] for r in db.execute("PRAGMA table_info(events)")}:
         db.execute("ALTER TABLE events ADD COLUMN digest TEXT")
+    if "payload_digest" not in {r["name"] for r in db.execute("PRAGMA table_info(failed_events)")}:
+        db.execute("ALTER TABLE failed_events ADD COLUMN payload_bytes INTEGER")
+        db.execute("ALTER TABLE failed_events ADD COLUMN payload_digest TEXT")
 
 
 def _api_key(r: sqlite3.Row) -> ApiKey:
@@ -945,4 +963,6 @@ def _failed(r: sqlite3.Row) -> FailedEvent:
         status=r["status"],
         replayed_at=from_iso(r["replayed_at"]),
         replayed_event_id=r["replayed_event_id"],
+        payload_bytes=r["payload_bytes"],
+        payload_digest=r["payload_digest"],
     )

@@ -14,12 +14,12 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from shared.private_files import make_private, private_parent
 from shared.warehouse.ddl import column_type, create_table, create_view, declared_tables, declared_views
 from shared.warehouse.port import ReplaceScope, StagingLoad, Transaction, WarehouseUnavailable
 from shared.warehouse.tables import Table
@@ -46,8 +46,9 @@ class DuckDbWarehouse:
     def __init__(self, path: str, lock_timeout_s: float = 10.0):
         self.path = path
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_parent(path)
         self._conn = self._connect(path, lock_timeout_s)
+        self._private()
         self._staged: dict[str, int] = {}
 
     @staticmethod
@@ -83,6 +84,7 @@ class DuckDbWarehouse:
             rename = {t.name: t.name for t in declared_tables()}
             for view in declared_views():
                 self._conn.execute(create_view(view, "duckdb", view.name, rename))
+        self._private()
 
     def _add_missing_columns(self, table: Table) -> None:
         """A column declared after the file was created is added (nullable: old rows have none)."""
@@ -170,7 +172,13 @@ class DuckDbWarehouse:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+        self._private()  # the write-ahead log may have been created by this transaction
         return summary
+
+    def _private(self) -> None:
+        """DuckDB creates its file and write-ahead log with the process's umask: make them 0600."""
+        if self.path != ":memory:":
+            make_private(self.path, ".wal")
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         with self._errors():

@@ -95,3 +95,24 @@ def test_what_ingest_accepts_the_next_run_keeps_on_the_first_kept_day(env, monke
     with duckdb.connect(path, read_only=True) as con:
         kept = con.execute("SELECT COUNT(*) FROM raw_events WHERE conversation_id = 'c-edge'").fetchone()[0]
     assert kept > 0
+
+
+def test_failed_events_leave_the_store_after_their_retention_once_aggregated(env, monkeypatch, store, aggregate):
+    from dataclasses import replace
+
+    from tests.store.records import failed
+
+    monkeypatch.setenv("ANALYTICS_FAILED_EVENT_RETENTION_DAYS", "2")
+    reset_settings()
+    now = datetime.now(UTC)
+    old = replace(failed("old"), received_at=now - timedelta(days=3))
+    fresh = replace(failed("fresh"), received_at=now - timedelta(hours=1))
+    store.add_failed_events([old, fresh])
+
+    report = aggregate()
+    assert report.failed_events_purged == 1
+    assert store.get_failed_event("acme", "old") is None and store.get_failed_event("acme", "fresh")
+    path = env["ANALYTICS_WAREHOUSE"].removeprefix("duckdb:///")
+    with duckdb.connect(path, read_only=True) as con:
+        kept = sorted(r[0] for r in con.execute("SELECT failed_id FROM raw_failed_events").fetchall())
+    assert kept == ["fresh", "old"]  # reason and status stay in the warehouse, no payload
