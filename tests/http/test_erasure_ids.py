@@ -36,12 +36,17 @@ def _erase(world: World, auth: dict[str, str], customer: str) -> Any:
 def _customer_with_failed_events(world: World, auth: dict[str, str], customer: str, n: int) -> None:
     """A conversation of ``customer`` with one rejected event, and a rejected event elsewhere whose
     payload names the customer (no conversation link: only the payload can find it)."""
-    resp = world.ingest.post("/v1/conversations", json=conversation(f"c-{n}", customerId=customer), headers=auth)
+    resp = world.ingest.post(
+        "/v1/conversations", json=conversation(f"c-{n}", customerId=customer), headers=auth
+    )
     assert resp.status_code == 201, resp.json
     rejected = event("NoSuchEvent", eventId=f"e-{n}")
-    assert world.ingest.post("/v1/events", json=batch(rejected, conversation_id=f"c-{n}"), headers=auth).json[
-        "rejected"
-    ] == 1
+    assert (
+        world.ingest.post("/v1/events", json=batch(rejected, conversation_id=f"c-{n}"), headers=auth).json[
+            "rejected"
+        ]
+        == 1
+    )
     naming = event("AlsoUnknown", eventId=f"x-{n}", customData=custom(customer=customer))
     answer = world.ingest.post("/v1/events", json=batch(naming, conversation_id=f"other-{n}"), headers=auth)
     assert answer.json["rejected"] == 1
@@ -97,7 +102,9 @@ def test_a_non_ascii_id_in_a_failed_payload_is_found_whatever_its_escaping(world
 @pytest.mark.parametrize("customer", ["", "tab\there", "nul\x00", "del\x7f", "x" * 101])
 def test_ids_ingest_refuses_are_refused_by_erasure_too(world: World, customer: str) -> None:
     _, auth = world.provider()
-    refused = world.ingest.post("/v1/conversations", json=conversation("c-1", customerId=customer), headers=auth)
+    refused = world.ingest.post(
+        "/v1/conversations", json=conversation("c-1", customerId=customer), headers=auth
+    )
     assert refused.status_code == 422
     if customer:
         assert_error(_erase(world, auth, customer), 422, "invalid_customer_id")

@@ -97,7 +97,9 @@ def test_what_ingest_accepts_the_next_run_keeps_on_the_first_kept_day(env, monke
     assert kept > 0
 
 
-def test_failed_events_leave_the_store_after_their_retention_once_aggregated(env, monkeypatch, store, aggregate):
+def test_failed_events_leave_the_store_after_their_retention_once_aggregated(
+    env, monkeypatch, store, aggregate
+):
     from dataclasses import replace
 
     from tests.store.records import failed
