@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from shared.aggregate.extract import COLLECTIONS, extract
+from shared.aggregate.orphans import orphan_totals
 from shared.aggregate.settings import AggregateSettings, aggregate_settings
 from shared.aggregate.transaction import build_transaction
 from shared.aggregate.wire import AggregateReport
@@ -28,7 +29,7 @@ from shared.privacy.pseudonym import Pseudonymizer, pseudonymizer
 from shared.privacy.warehouse import ERASURE_STAGING, MAX_ERASURES_PER_RUN, erasure_rows, retention_cutoff
 from shared.store.codec import to_iso
 from shared.store.port import Store
-from shared.store.records import Watermark
+from shared.store.records import OrphanSummary, Watermark
 from shared.warehouse.arrow import to_arrow
 from shared.warehouse.port import Warehouse
 
@@ -68,6 +69,9 @@ class RunReport:
     erasures_applied: int = 0
     events_purged: int = 0
     failed_events_purged: int = 0
+    # Events whose conversation never arrived (all providers), as of this run: counted in no KPI yet.
+    orphan_events: int = 0
+    orphan_conversations: int = 0
     duration_ms: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,6 +92,8 @@ class RunReport:
             kpiRowsWritten=self.kpi_rows_written,
             watermark=self.watermark,
             more=self.more,
+            orphanEvents=self.orphan_events,
+            orphanConversations=self.orphan_conversations,
             durationMs=self.duration_ms,
         )
 
@@ -147,6 +153,31 @@ def run_aggregation(
     report.duration_ms = int((time.monotonic() - started) * 1000)
     log.info("aggregation %s: %s", run_id, report.as_dict())
     return report
+
+
+def _record_orphans(store: Store, warehouse: Warehouse, now: datetime, report: RunReport) -> None:
+    """The events waiting for their conversation, per provider, into the report and the store (where
+    operators read them). Read after every run: the table is small, and the store's copy must follow
+    retention and late conversations too."""
+    totals = orphan_totals(warehouse)
+    report.orphan_events = sum(t.events for t in totals)
+    report.orphan_conversations = sum(t.conversations for t in totals)
+    store.put_orphan_summaries(
+        [
+            OrphanSummary(
+                provider_id=t.provider_id,
+                events=t.events,
+                conversations=t.conversations,
+                oldest_event_ts=t.oldest_event_ts,
+                oldest_ingested_at=t.oldest_ingested_at,
+                computed_at=now,
+                examples=tuple(
+                    {**e, "firstEventTimestamp": to_iso(e["firstEventTimestamp"])} for e in t.examples
+                ),
+            )
+            for t in totals
+        ]
+    )
 
 
 def _run(
@@ -209,6 +240,7 @@ def _run(
         report.days = [d for d in str(summary.get("days") or "").split(",") if d]
     report.days_restated = [d.isoformat() for d in restated]
     hook("committed")
+    _record_orphans(store, warehouse, now, report)
     for collection in COLLECTIONS:
         mark, value = marks[collection.name], reached[collection.name]
         # Never backwards: a run with an older clock than the last one reads nothing new.

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime
 
+from shared.aggregate.orphans import orphan_statements
 from shared.aggregate.rows import VERSION
 from shared.kpi.sql import (
     TableNames,
@@ -205,6 +206,8 @@ def build_transaction(
             statements += warehouse.replace(
                 ReplaceScope(fact, warehouse.name(fact.name), query(dialect, names), scope, CONVERSATION_KEY)
             )
+        # Events still waiting for their conversation, for the same conversations (shared.aggregate.orphans).
+        statements += orphan_statements(warehouse, scope)
         sources = [
             f"SELECT provider_id, day FROM {AFFECTED_BEFORE}",
             f"SELECT provider_id, day FROM ({affected_days_query(dialect, names)}) AS after_facts",

@@ -73,4 +73,10 @@ class AggregateReport(BaseModel):
         default=False,
         description="the run stopped at ANALYTICS_AGGREGATE_MAX_RECORDS with more to read: run again",
     )
+    orphanEvents: int = Field(
+        default=0,
+        description="events whose conversation was never registered (all providers): they count in no "
+        "KPI until it arrives; GET /v1/providers/{id}/orphan-events on the providers function lists them",
+    )
+    orphanConversations: int = Field(default=0, description="the conversation ids those events name")
     durationMs: int

@@ -7,8 +7,8 @@ from typing import Any
 from shared.http.api import Api, Call, Route
 from shared.http.body import read_json, require_object
 from shared.openapi.spec import openapi_document
-from shared.providers import event_definitions, failed_events, service
-from shared.warehouse import kept_from
+from shared.providers import event_definitions, failed_events, orphans, service
+from shared.warehouse import kept_from, retention_days
 
 
 def _optional_body(call: Call) -> dict | None:
@@ -74,6 +74,11 @@ def get_failed_events(call: Call, provider_id: str) -> tuple[int, Any]:
     return 200, page
 
 
+def get_orphan_events(call: Call, provider_id: str) -> tuple[int, Any]:
+    service.require_provider(call.store, provider_id)
+    return 200, orphans.orphan_events(call.store, provider_id, retention_days(call.settings.warehouse_url))
+
+
 def replay_failed_events(call: Call, provider_id: str) -> tuple[int, Any]:
     service.require_provider(call.store, provider_id)
     keep_from = kept_from(call.settings.warehouse_url, call.now.date())
@@ -93,6 +98,7 @@ ROUTES = [
     Route("PUT", f"{P}/event-definitions/<name>", put_event_definition, "admin"),
     Route("GET", f"{P}/failed-events", get_failed_events, "admin"),
     Route("POST", f"{P}/failed-events/replay", replay_failed_events, "admin"),
+    Route("GET", f"{P}/orphan-events", get_orphan_events, "admin"),
 ]
 
 api = Api("providers", ROUTES, lambda: openapi_document("providers"))

@@ -32,6 +32,7 @@ from shared.schema.provider import (
     KeyCreated,
     KeyOut,
     KeyRotate,
+    OrphanEventsOut,
     ProviderCreate,
     ProviderCreated,
     ProviderOut,
@@ -235,6 +236,14 @@ OPS: dict[str, list[Op]] = {
             ReplayResponse,
             ReplayRequest,
             (400, 401, 403, 404, 413, 415, 422, 503),
+        ),
+        Op(
+            "get",
+            "/v1/providers/{providerId}/orphan-events",
+            "Events waiting for a conversation that was never registered (as of the last aggregation)",
+            200,
+            OrphanEventsOut,
+            errors=(401, 403, 404, 503),
         ),
     ],
     "aggregate": [

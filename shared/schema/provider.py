@@ -199,3 +199,26 @@ class ReplayResponse(WireModel):
     replayed: int
     stillFailing: int
     results: list[ReplayItem]
+
+
+class OrphanConversation(WireModel):
+    conversationId: str
+    events: int
+    firstEventTimestamp: datetime
+
+
+class OrphanEventsOut(WireModel):
+    """Events logged under a conversation id that was never registered: stored, counted in no KPI
+    until the conversation arrives (then the next aggregation run counts them)."""
+
+    providerId: str
+    events: int = Field(description="events waiting for their conversation")
+    conversations: int = Field(description="distinct conversation ids they name")
+    oldestEventTimestamp: datetime | None
+    oldestIngestedAt: datetime | None
+    waitsUntil: datetime | None = Field(
+        description="the oldest of them leaves the warehouse then (its day passes the retention); "
+        "null: kept forever, or nothing waits"
+    )
+    computedAt: datetime | None = Field(description="the aggregation run these figures come from")
+    examples: list[OrphanConversation] = Field(description="the longest-waiting conversation ids, up to 10")

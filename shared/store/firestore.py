@@ -54,6 +54,7 @@ from shared.store.records import (
     Event,
     EventDefinition,
     FailedEvent,
+    OrphanSummary,
     Page,
     Provider,
     ProviderFlag,
@@ -844,6 +845,43 @@ class FirestoreStore:
                     purged += len(snaps)
         return purged
 
+    # -- events waiting for their conversation -----------------------------------------------------
+    # One small document per provider with orphans, written by the aggregation after its commit (once
+    # per run, not per event: no hot document).
+    def put_orphan_summaries(self, summaries: Sequence[OrphanSummary]) -> None:
+        collection = self._client.collection("orphan_summaries")
+        wanted = {scoped_id(o.provider_id, "orphans"): _orphan_doc(o) for o in summaries}
+        with _available():
+            stale = [
+                snap.reference for snap in collection.select([]).get(**self._rpc) if snap.id not in wanted
+            ]
+            writes = [("set", collection.document(i), doc) for i, doc in wanted.items()]
+            writes += [("delete", ref, None) for ref in stale]
+            for start in range(0, len(writes), MAX_WRITES_PER_REQUEST):
+                batch = self._client.batch()
+                for kind, ref, doc in writes[start : start + MAX_WRITES_PER_REQUEST]:
+                    if kind == "set":
+                        batch.set(ref, doc)
+                    else:
+                        batch.delete(ref)
+                batch.commit(**self._rpc)
+
+    def get_orphan_summary(self, provider_id: str) -> OrphanSummary | None:
+        with _available():
+            snap = self._ref("orphan_summaries", scoped_id(provider_id, "orphans")).get(**self._rpc)
+        if not snap.exists:
+            return None
+        d = snap.to_dict()
+        return OrphanSummary(
+            provider_id=d["provider_id"],
+            events=d["events"],
+            conversations=d["conversations"],
+            oldest_event_ts=_dt(d["oldest_event_ts"]),
+            oldest_ingested_at=_dt(d["oldest_ingested_at"]),
+            computed_at=_dt(d["computed_at"]),
+            examples=tuple(json.loads(d["examples"])),
+        )
+
     # -- aggregator coordination ------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:
         ref = self._ref("leases", _named_id("lease", name))
@@ -1091,6 +1129,18 @@ def _failed_doc(f: FailedEvent) -> Doc:
         "shard": shard_of(doc_id),
         "payload_bytes": f.payload_bytes,
         "payload_digest": f.payload_digest,
+    }
+
+
+def _orphan_doc(o: OrphanSummary) -> Doc:
+    return {
+        "provider_id": o.provider_id,
+        "events": o.events,
+        "conversations": o.conversations,
+        "oldest_event_ts": utc(o.oldest_event_ts),
+        "oldest_ingested_at": utc(o.oldest_ingested_at),
+        "computed_at": utc(o.computed_at),
+        "examples": _dumps(list(o.examples)),
     }
 
 

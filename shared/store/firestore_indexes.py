@@ -94,6 +94,7 @@ FIELD_OVERRIDES: tuple[FieldOverride, ...] = (
     *_exempt("conversations", "data"),
     *_exempt("activities", "data"),
     *_exempt("failed_events", "payload", "details", "envelope", "message", "payload_digest"),
+    *_exempt("orphan_summaries", "examples"),
     # Raw events and failed events expire; Firestore deletes them within about a day after this time.
     FieldOverride("events", TTL_FIELD, indexed=False, ttl=True),
     FieldOverride("failed_events", TTL_FIELD, indexed=False, ttl=True),

@@ -20,6 +20,7 @@ from shared.store.records import (
     Event,
     EventDefinition,
     FailedEvent,
+    OrphanSummary,
     Page,
     Provider,
     SigningSecret,
@@ -173,6 +174,13 @@ class Store(Protocol):
     def purge_failed_events(self, changed_before: datetime, limit: int) -> int:
         """Delete up to ``limit`` failed events last changed (received, replayed or erased) before
         ``changed_before``, oldest first; returns how many."""
+
+    # -- events waiting for their conversation (written by the aggregation) -------------------------
+    def put_orphan_summaries(self, summaries: Sequence[OrphanSummary]) -> None:
+        """Replace every provider's summary by ``summaries`` (one per provider): a provider left out
+        has none any more (its conversations arrived)."""
+
+    def get_orphan_summary(self, provider_id: str) -> OrphanSummary | None: ...
 
     # -- aggregator coordination ------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:

@@ -216,6 +216,21 @@ class FailedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class OrphanSummary:
+    """A provider's events whose conversation never arrived, as the last aggregation run saw them
+    (``shared.aggregate.orphans``): counts, the oldest, and the longest-waiting conversation ids
+    (``examples``: ``{"conversationId", "events", "firstEventTimestamp"}``, JSON values)."""
+
+    provider_id: str
+    events: int
+    conversations: int
+    oldest_event_ts: datetime
+    oldest_ingested_at: datetime
+    computed_at: datetime
+    examples: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     items: list[Any]
     next_cursor: str | None = None

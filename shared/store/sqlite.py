@@ -40,6 +40,7 @@ from shared.store.records import (
     Event,
     EventDefinition,
     FailedEvent,
+    OrphanSummary,
     Page,
     Provider,
     ProviderFlag,
@@ -98,6 +99,10 @@ CREATE TABLE IF NOT EXISTS erasures (
     requested_at TEXT NOT NULL, counts TEXT NOT NULL, status TEXT NOT NULL, applied_at TEXT,
     participant_pseudonyms TEXT NOT NULL, PRIMARY KEY (provider_id, erasure_id));
 CREATE INDEX IF NOT EXISTS erasures_pending ON erasures (status, requested_at);
+CREATE TABLE IF NOT EXISTS orphan_summaries (
+    provider_id TEXT PRIMARY KEY, events INTEGER NOT NULL, conversations INTEGER NOT NULL,
+    oldest_event_ts TEXT NOT NULL, oldest_ingested_at TEXT NOT NULL, computed_at TEXT NOT NULL,
+    examples TEXT NOT NULL);
 """
 
 _BUSY_TIMEOUT_MS = 5000
@@ -831,6 +836,43 @@ class SqliteStore:
                 (to_iso(ingested_before), limit),
             )
         return cur.rowcount
+
+    # -- events waiting for their conversation -----------------------------------------------------
+    def put_orphan_summaries(self, summaries: Sequence[OrphanSummary]) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM orphan_summaries")
+            db.executemany(
+                "INSERT INTO orphan_summaries VALUES (?,?,?,?,?,?,?)",
+                [
+                    (
+                        o.provider_id,
+                        o.events,
+                        o.conversations,
+                        to_iso(o.oldest_event_ts),
+                        to_iso(o.oldest_ingested_at),
+                        to_iso(o.computed_at),
+                        _dumps(list(o.examples)),
+                    )
+                    for o in summaries
+                ],
+            )
+
+    def get_orphan_summary(self, provider_id: str) -> OrphanSummary | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT * FROM orphan_summaries WHERE provider_id = ?", (provider_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return OrphanSummary(
+            provider_id=row["provider_id"],
+            events=row["events"],
+            conversations=row["conversations"],
+            oldest_event_ts=from_iso(row["oldest_event_ts"]),
+            oldest_ingested_at=from_iso(row["oldest_ingested_at"]),
+            computed_at=from_iso(row["computed_at"]),
+            examples=tuple(json.loads(row["examples"])),
+        )
 
     # -- aggregator coordination ------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:

@@ -276,3 +276,21 @@ FACT_CONVERSATIONS = Table(
     partition_by="closed_ts",
     cluster_by=("provider_id",),
 )
+
+ORPHAN_EVENTS = Table(
+    "orphan_events",
+    "Events waiting for their conversation: one row per conversation id that events were logged under "
+    "but that was never registered. They count in no KPI until the conversation arrives (the next run "
+    "then counts them and removes the row); they wait as long as their days are kept.",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("conversation_id", "STRING", "The conversation id the events name", True),
+        C("events", "INT64", "Events logged under it", True),
+        C("first_event_ts", "TIMESTAMP", "eventTimestamp of the earliest", True),
+        C("last_event_ts", "TIMESTAMP", "eventTimestamp of the latest", True),
+        C("first_ingested_at", "TIMESTAMP", "When the first of them was accepted", True),
+    ),
+    key=("provider_id", "conversation_id"),
+    partition_by="last_event_ts",
+    cluster_by=("provider_id",),
+)

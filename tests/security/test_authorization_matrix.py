@@ -35,6 +35,7 @@ from shared.auth.signing import HEADER, new_signing_secret, sign
 from shared.endpoints import ingest as ingest_routes
 from shared.endpoints import providers as provider_routes
 from shared.store import store_for
+from tests.fuzz.bodies import RECENT
 from tests.fuzz.harness import contract_problems, error_code
 from tests.support.functions import function_client
 
@@ -93,6 +94,8 @@ MATRIX: dict[str, tuple[Cell, ...]] = {
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
     "providers POST /v1/providers/{p}/failed-events/replay":
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
+    "providers GET /v1/providers/{p}/orphan-events":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
     "providers GET /openapi.json":
         (OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK),
     "providers GET /healthz":
@@ -117,7 +120,7 @@ SIGNING_MATRIX: dict[str, tuple[Cell, ...]] = {
 }
 # fmt: on
 
-TS = "2024-06-01T12:00:00Z"
+TS = f"{RECENT}T12:00:00Z"
 UNKNOWN_KEY = "cak_0123456789abcdef_" + "x" * 43
 CUSTOMER = "matrix-customer"
 

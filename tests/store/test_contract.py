@@ -524,3 +524,21 @@ def run_threads(targets: list[Callable[[], Any]]) -> None:
         thread.join(timeout=60)
     if errors:
         raise errors[0]
+
+
+def test_orphan_summaries_are_replaced_whole_per_run(store):
+    from shared.store.records import OrphanSummary
+
+    example = {"conversationId": "c-9", "events": 3, "firstEventTimestamp": "2026-11-23T09:00:00.000000Z"}
+    acme = OrphanSummary("acme", 3, 1, at(-60), at(-50), at(0), (example,))
+    globex = OrphanSummary("globex", 1, 1, at(-10), at(-5), at(0))
+    store.put_orphan_summaries([acme, globex])
+    assert store.get_orphan_summary("acme") == acme
+    assert store.get_orphan_summary("globex") == globex
+    # The next run: acme's conversations arrived, globex has more waiting.
+    later = replace(globex, events=4, computed_at=at(300))
+    store.put_orphan_summaries([later])
+    assert store.get_orphan_summary("acme") is None
+    assert store.get_orphan_summary("globex") == later
+    store.put_orphan_summaries([])
+    assert store.get_orphan_summary("globex") is None

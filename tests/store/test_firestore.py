@@ -37,6 +37,7 @@ STORE_COLLECTIONS = {
     "event_definitions",
     "leases",
     "watermarks",
+    "orphan_summaries",
 }
 
 

@@ -11,7 +11,6 @@ import time
 import pytest
 
 from tools.serve import LocalStack
-from tools.server import MAX_HEADER_BYTES
 
 
 def _raw(stack: LocalStack, request: bytes) -> tuple[str, dict[str, str], dict]:
