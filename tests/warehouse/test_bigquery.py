@@ -114,10 +114,11 @@ def test_the_transaction_script_parses_and_matches_the_snapshot():
     kinds = [type(t).__name__ for t in trees]
     assert kinds[:2] == ["Declare", "Transaction"] and kinds[-2:] == ["Commit", "Select"]
     merges = [t for t in trees if isinstance(t, exp.Merge)]
-    # One DML statement per permanent table and run: 6 raw tables, 2 fact tables, kpi_daily.
+    # One DML statement per permanent table and run: 6 raw tables, 2 fact tables, orphan_events,
+    # kpi_daily.
     targets = [m.this.name for m in merges]
     assert sorted(targets) == sorted(
-        [t.name for t in RAW_TABLES] + ["fact_sessions", "fact_conversations", "kpi_daily"]
+        [t.name for t in RAW_TABLES] + ["fact_sessions", "fact_conversations", "orphan_events", "kpi_daily"]
     )
     assert not any(isinstance(t, exp.Delete | exp.Insert | exp.Update) for t in trees)
     kpi_merge = merges[targets.index("kpi_daily")]

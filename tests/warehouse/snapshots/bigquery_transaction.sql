@@ -90,6 +90,24 @@ WHEN MATCHED THEN DELETE
 WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
   INSERT (provider_id, conversation_id, channel, direction, customer_id, queue_id, agent_id, conversation_ts, closed_ts, close_reason, waiting_since_ts, answered_ts, incoming, handled, abandoned, transferred, resolved, speed_to_answer_s, time_to_abandon_s, handle_s, hold_s, wrap_up_s, conversation_time_s, first_response_s, csat_answers, csat_top2, nps_answers, nps_promoters, nps_detractors) VALUES (s.provider_id, s.conversation_id, s.channel, s.direction, s.customer_id, s.queue_id, s.agent_id, s.conversation_ts, s.closed_ts, s.close_reason, s.waiting_since_ts, s.answered_ts, s.incoming, s.handled, s.abandoned, s.transferred, s.resolved, s.speed_to_answer_s, s.time_to_abandon_s, s.handle_s, s.hold_s, s.wrap_up_s, s.conversation_time_s, s.first_response_s, s.csat_answers, s.csat_top2, s.nps_answers, s.nps_promoters, s.nps_detractors);
 
+MERGE `demo-project.analytics.orphan_events` AS t
+USING (
+  SELECT FALSE AS _scope, provider_id, conversation_id, events, first_event_ts, last_event_ts, first_ingested_at FROM (SELECT e.provider_id, e.conversation_id, COUNT(*) AS events, MIN(e.event_ts) AS first_event_ts,
+  MAX(e.event_ts) AS last_event_ts, MIN(e.ingested_at) AS first_ingested_at
+FROM `demo-project.analytics.raw_events` AS e
+JOIN (SELECT DISTINCT provider_id, conversation_id FROM touched_conversations) AS t ON t.provider_id = e.provider_id AND t.conversation_id = e.conversation_id
+LEFT JOIN `demo-project.analytics.raw_conversations` AS c
+  ON c.provider_id = e.provider_id AND c.conversation_id = e.conversation_id
+WHERE c.conversation_id IS NULL
+GROUP BY e.provider_id, e.conversation_id) AS r
+  UNION ALL
+  SELECT TRUE AS _scope, provider_id, conversation_id, CAST(NULL AS INT64) AS events, CAST(NULL AS TIMESTAMP) AS first_event_ts, CAST(NULL AS TIMESTAMP) AS last_event_ts, CAST(NULL AS TIMESTAMP) AS first_ingested_at FROM (SELECT DISTINCT provider_id, conversation_id FROM touched_conversations) AS k
+) AS s
+ON s._scope AND t.provider_id = s.provider_id AND t.conversation_id = s.conversation_id
+WHEN MATCHED THEN DELETE
+WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
+  INSERT (provider_id, conversation_id, events, first_event_ts, last_event_ts, first_ingested_at) VALUES (s.provider_id, s.conversation_id, s.events, s.first_event_ts, s.last_event_ts, s.first_ingested_at);
+
 CREATE TEMP TABLE affected_days AS
 SELECT DISTINCT provider_id, day FROM (
   SELECT provider_id, day FROM affected_days_before
