@@ -243,7 +243,7 @@ OPS: dict[str, list[Op]] = {
             "Events waiting for a conversation that was never registered (as of the last aggregation)",
             200,
             OrphanEventsOut,
-            errors=(401, 403, 404, 503),
+            errors=(400, 401, 403, 404, 503),
         ),
     ],
     "aggregate": [
