@@ -165,10 +165,13 @@ def _details(name: str, c: dict[str, Any]) -> list[str]:
             )
     if name == "slow-clients":
         closed, line = c["closed_after_s"], c["oversized_request_line"]
-        lines.append(
-            f"- the well-behaved client: {c['baseline']} without slow clients; {c['under_attack']} with them "
-            f"(limit p99 {c['max_p99_ms']} ms)"
-        )
+        for label, probes in (("without slow clients", c["baseline"]), ("with them", c["under_attack"])):
+            lines.append(
+                f"- the well-behaved client {label}: {probes['requests']} probes, answers "
+                f"{_statuses(probes)}, {len(probes['failures'])} transport failures; p50 / p99 / max "
+                f"{probes['p50_ms']} / {probes['p99_ms']} / {probes['max_ms']} ms"
+            )
+        lines.append(f"- held when the p99 with slow clients stays under {c['max_p99_ms']} ms")
         lines.append(
             f"- silent sockets closed by the server: {c['closed_by_server']}, after {closed['min']}–{closed['max']} s "
             f"(idle timeout {c['idle_timeout_s']} s); still held when probing ended: {c['held_open_while_probing']}"
