@@ -155,13 +155,17 @@ def run_aggregation(
     return report
 
 
-def _record_orphans(store: Store, warehouse: Warehouse, now: datetime, report: RunReport) -> None:
+def _record_orphans(
+    store: Store, warehouse: Warehouse, now: datetime, report: RunReport, *, write: bool
+) -> None:
     """The events waiting for their conversation, per provider, into the report and the store (where
-    operators read them). Read after every run: the table is small, and the store's copy must follow
-    retention and late conversations too."""
+    operators read them), after every run that committed (the table is small: one row per missing
+    conversation)."""
     totals = orphan_totals(warehouse)
     report.orphan_events = sum(t.events for t in totals)
     report.orphan_conversations = sum(t.conversations for t in totals)
+    if not write:
+        return
     store.put_orphan_summaries(
         [
             OrphanSummary(
@@ -240,7 +244,8 @@ def _run(
         report.days = [d for d in str(summary.get("days") or "").split(",") if d]
     report.days_restated = [d.isoformat() for d in restated]
     hook("committed")
-    _record_orphans(store, warehouse, now, report)
+    # Written to the store only when orphan_events may have changed (this run committed).
+    _record_orphans(store, warehouse, now, report, write=bool(staged_raw or restated))
     for collection in COLLECTIONS:
         mark, value = marks[collection.name], reached[collection.name]
         # Never backwards: a run with an older clock than the last one reads nothing new.
