@@ -27,10 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 from typing import Any
 
 import functions_framework
@@ -109,16 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = functions_framework.create_app(target=args.target, source=args.source)
     server = create_server(app, host=args.host, port=args.port, **server_options())
     server.channel_class = JsonErrorChannel
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, _stop)
+    # SIGTERM (how the local stack stops it) keeps its default: the process ends at once, as a killed
+    # gunicorn worker would; the stores are crash-safe. Raising from a handler instead could land while
+    # the server holds one of its locks, and its close would then wait for that lock forever.
     try:
         server.run()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    finally:
+    except KeyboardInterrupt:
         server.close()
     return 0
 
