@@ -43,6 +43,8 @@ class Settings:
     alerts_url: str = DEFAULT_ALERTS
     report_from: str = DEFAULT_REPORT_FROM
     aws_role_arn: str | None = None
+    # Failed events leave the store this long after their last change, once aggregated.
+    failed_event_retention_days: int = 90
 
 
 def _list(name: str) -> tuple[str, ...]:
@@ -89,6 +91,7 @@ def settings() -> Settings:
         alerts_url=os.environ.get("ANALYTICS_ALERTS") or DEFAULT_ALERTS,
         report_from=os.environ.get("ANALYTICS_REPORT_FROM") or DEFAULT_REPORT_FROM,
         aws_role_arn=os.environ.get("ANALYTICS_AWS_ROLE_ARN") or None,
+        failed_event_retention_days=_int("ANALYTICS_FAILED_EVENT_RETENTION_DAYS", 90),
     )
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(Exception):
@@ -39,3 +43,18 @@ def validation_details(exc: Any, prefix: tuple[str | int, ...] = ()) -> list[dic
             }
         )
     return out
+
+
+def validate_request(model: type[M], data: Any) -> M:
+    """``data`` (what the client sent) as ``model``, or ``422 validation_failed`` with per-field details.
+
+    Request bodies go through here, and only they: a ``ValidationError`` anywhere else means a
+    response the server built failed its own model, which the router answers as a 500 (a defect of
+    ours, logged), never as the client's fault.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(
+            422, "validation_failed", "the body has invalid fields", validation_details(exc)
+        ) from exc

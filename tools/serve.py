@@ -1,8 +1,8 @@
-"""The local stack: every HTTP function in its own functions-framework process, as in production.
+"""The local stack: every HTTP function in its own process, its app built as in production.
 
 ``LocalStack`` is a context manager (the demo, benchmarks and soak tests reuse it): it starts
-``python -m functions_framework --target NAME --source functions/NAME/main.py`` per function on
-127.0.0.1, passes the store, warehouse, admin token and key pepper through the environment, waits
+``python -m tools.server --target NAME --source functions/NAME/main.py`` per function on 127.0.0.1
+(the functions-framework app, served by a server that slow clients cannot starve: tools/server.py), passes the store, warehouse, admin token and key pepper through the environment, waits
 until each answers ``GET /healthz``, prefixes their logs with the function's name, and stops each
 process group on exit, on failure and on Ctrl-C.
 
@@ -259,7 +259,7 @@ class LocalStack:
         command = [
             sys.executable,
             "-m",
-            "functions_framework",
+            "tools.server",
             "--target",
             fn.name,
             "--source",
@@ -269,7 +269,7 @@ class LocalStack:
             "--port",
             str(fn.port),
         ]
-        # Its own session (process group): the gunicorn arbiter and its worker stop together, and a
+        # Its own session (process group): the server and anything it starts stop together, and a
         # Ctrl-C in the terminal reaches us only, so shutdown happens in one place, in order.
         fn.process = subprocess.Popen(
             command,

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from shared.aggregate.extract import COLLECTIONS, extract
+from shared.aggregate.orphans import orphan_totals
 from shared.aggregate.settings import AggregateSettings, aggregate_settings
 from shared.aggregate.transaction import build_transaction
 from shared.aggregate.wire import AggregateReport
@@ -32,7 +33,7 @@ from shared.privacy.pseudonym import Pseudonymizer, pseudonymizer
 from shared.privacy.warehouse import ERASURE_STAGING, MAX_ERASURES_PER_RUN, erasure_rows, retention_cutoff
 from shared.store.codec import to_iso
 from shared.store.port import Store
-from shared.store.records import Watermark
+from shared.store.records import OrphanSummary, Watermark
 from shared.warehouse.arrow import to_arrow
 from shared.warehouse.port import Warehouse
 
@@ -73,6 +74,10 @@ class RunReport:
     erasures_applied: int = 0
     events_purged: int = 0
     alerts: dict[str, int] = field(default_factory=dict)
+    failed_events_purged: int = 0
+    # Events whose conversation never arrived (all providers), as of this run: counted in no KPI yet.
+    orphan_events: int = 0
+    orphan_conversations: int = 0
     duration_ms: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -94,6 +99,8 @@ class RunReport:
             watermark=self.watermark,
             more=self.more,
             alerts=self.alerts,
+            orphanEvents=self.orphan_events,
+            orphanConversations=self.orphan_conversations,
             durationMs=self.duration_ms,
         )
 
@@ -169,6 +176,35 @@ def run_aggregation(
     return report
 
 
+def _record_orphans(
+    store: Store, warehouse: Warehouse, now: datetime, report: RunReport, *, write: bool
+) -> None:
+    """The events waiting for their conversation, per provider, into the report and the store (where
+    operators read them), after every run that committed (the table is small: one row per missing
+    conversation)."""
+    totals = orphan_totals(warehouse)
+    report.orphan_events = sum(t.events for t in totals)
+    report.orphan_conversations = sum(t.conversations for t in totals)
+    if not write:
+        return
+    store.put_orphan_summaries(
+        [
+            OrphanSummary(
+                provider_id=t.provider_id,
+                events=t.events,
+                conversations=t.conversations,
+                oldest_event_ts=t.oldest_event_ts,
+                oldest_ingested_at=t.oldest_ingested_at,
+                computed_at=now,
+                examples=tuple(
+                    {**e, "firstEventTimestamp": to_iso(e["firstEventTimestamp"])} for e in t.examples
+                ),
+            )
+            for t in totals
+        ]
+    )
+
+
 def _run(
     store: Store,
     warehouse: Warehouse,
@@ -233,6 +269,8 @@ def _run(
     hook("committed")
     # Before the watermarks move: if evaluating fails, the next run recomputes and re-evaluates.
     report.alerts = after_aggregation(store, warehouse, report.days, now, publisher)
+    # Written to the store only when orphan_events may have changed (this run committed).
+    _record_orphans(store, warehouse, now, report, write=bool(staged_raw or restated))
     for collection in COLLECTIONS:
         mark, value = marks[collection.name], reached[collection.name]
         # Never backwards: a run with an older clock than the last one reads nothing new.
@@ -247,6 +285,11 @@ def _run(
     if events_read:
         expired = now - timedelta(days=settings().event_retention_days)
         report.events_purged = store.purge_events(min(expired, max(events_read)), PURGE_PER_RUN)
+    # Failed events too, a while after their last change, once that change is in the warehouse.
+    failed_read = [m for m in (reached["failed_events"], marks["failed_events"].value) if m is not None]
+    if failed_read:
+        stale = now - timedelta(days=settings().failed_event_retention_days)
+        report.failed_events_purged = store.purge_failed_events(min(stale, max(failed_read)), PURGE_PER_RUN)
     if report.more:
         # A bounded run: everything up to the least advanced collection is in the warehouse.
         kept = [

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 from shared.aggregate.event_sessions import event_statements
+from shared.aggregate.orphans import orphan_statements
 from shared.aggregate.rows import VERSION
 from shared.kpi.catalog import CATALOG
 from shared.kpi.dialects import render
@@ -217,6 +218,12 @@ def _recompute(
             else scope_query(scope, dialect, names)
         )
         statements.append(warehouse.temp_table(scope.table, select))
+        if scope.name == "conversations":
+            # Events still waiting for their conversation, for the touched conversations
+            # (shared.aggregate.orphans).
+            statements += orphan_statements(
+                warehouse, f"SELECT DISTINCT {', '.join(scope.key)} FROM {scope.table}"
+            )
     for family in stored:
         assert family.scope is not None
         keys = ", ".join(family.scope.key)

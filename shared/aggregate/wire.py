@@ -77,4 +77,10 @@ class AggregateReport(BaseModel):
         default_factory=dict,
         description="KPI breach alerts: rows evaluated, opened, resolved, and messages sent, failed, retried",
     )
+    orphanEvents: int = Field(
+        default=0,
+        description="events whose conversation was never registered (all providers): they count in no "
+        "KPI until it arrives; GET /v1/providers/{id}/orphan-events on the providers function lists them",
+    )
+    orphanConversations: int = Field(default=0, description="the conversation ids those events name")
     durationMs: int

@@ -24,7 +24,7 @@ from typing import Any
 
 from shared.aggregate.run import LeaseLost, RunReport, run_aggregation
 from shared.aggregate.wire import AggregateRequest
-from shared.errors import ApiError
+from shared.errors import ApiError, validate_request
 from shared.http.api import Api, Call, Route
 from shared.http.body import read_json, require_object
 from shared.openapi.spec import openapi_document
@@ -41,8 +41,8 @@ def _request(call: Call) -> AggregateRequest:
     """The body is optional (Cloud Scheduler may send none); when sent, it must be valid."""
     if not call.request.content_length and not call.request.headers.get("Transfer-Encoding"):
         return AggregateRequest()
-    return AggregateRequest.model_validate(
-        require_object(read_json(call.request, call.settings.max_body_bytes))
+    return validate_request(
+        AggregateRequest, require_object(read_json(call.request, call.settings.max_body_bytes))
     )
 
 

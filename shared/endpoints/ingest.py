@@ -6,6 +6,7 @@ Every route that takes a body reads it through ``signed_body``: the provider's r
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from shared.auth.signing import HEADER as SIGNATURE_HEADER
@@ -21,6 +22,7 @@ from shared.privacy.erasure import erase_customer
 from shared.privacy.pseudonym import PseudonymSaltMissing, pseudonymizer
 from shared.privacy.wire import ErasureReceipt
 from shared.providers.event_definitions import list_definitions
+from shared.warehouse import kept_from
 
 
 def signed_body(call: Call) -> Any:
@@ -38,19 +40,24 @@ def signed_body(call: Call) -> Any:
     return parse_json(raw)
 
 
+def keep_from(call: Call) -> date | None:
+    """The first day the configured warehouse keeps: older data is refused, not silently dropped."""
+    return kept_from(call.settings.warehouse_url, call.now.date())
+
+
 def post_conversation(call: Call) -> tuple[int, Any]:
     body = require_object(signed_body(call))
-    return register_conversation(call.store, call.provider, body, call.now)
+    return register_conversation(call.store, call.provider, body, call.now, keep_from(call))
 
 
 def post_events(call: Call) -> tuple[int, Any]:
     body = signed_body(call)
-    return 200, log_events(call.store, call.provider, body, call.now)
+    return 200, log_events(call.store, call.provider, body, call.now, keep_from(call))
 
 
 def post_activities(call: Call) -> tuple[int, Any]:
     body = signed_body(call)
-    return 200, log_activities(call.store, call.provider, body, call.now)
+    return 200, log_activities(call.store, call.provider, body, call.now, keep_from(call))
 
 
 def get_event_definitions(call: Call) -> tuple[int, Any]:

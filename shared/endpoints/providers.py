@@ -8,7 +8,8 @@ from shared.http.api import Api, Call, Route
 from shared.http.body import read_json, require_object
 from shared.openapi.spec import openapi_document
 from shared.outputs import alerts, subscriptions
-from shared.providers import event_definitions, failed_events, service
+from shared.providers import event_definitions, failed_events, orphans, service
+from shared.warehouse import kept_from, retention_days
 
 
 def _optional_body(call: Call) -> dict | None:
@@ -74,9 +75,15 @@ def get_failed_events(call: Call, provider_id: str) -> tuple[int, Any]:
     return 200, page
 
 
+def get_orphan_events(call: Call, provider_id: str) -> tuple[int, Any]:
+    service.require_provider(call.store, provider_id)
+    return 200, orphans.orphan_events(call.store, provider_id, retention_days(call.settings.warehouse_url))
+
+
 def replay_failed_events(call: Call, provider_id: str) -> tuple[int, Any]:
     service.require_provider(call.store, provider_id)
-    return 200, failed_events.replay(call.store, provider_id, _optional_body(call), call.now)
+    keep_from = kept_from(call.settings.warehouse_url, call.now.date())
+    return 200, failed_events.replay(call.store, provider_id, _optional_body(call), call.now, keep_from)
 
 
 def subscribe(call: Call, provider_id: str) -> tuple[int, Any]:
@@ -127,6 +134,7 @@ ROUTES = [
     Route("POST", f"{P}/alert-thresholds", add_threshold, "admin"),
     Route("GET", f"{P}/alert-thresholds", get_thresholds, "admin"),
     Route("DELETE", f"{P}/alert-thresholds/<threshold_id>", remove_threshold, "admin"),
+    Route("GET", f"{P}/orphan-events", get_orphan_events, "admin"),
 ]
 
 api = Api("providers", ROUTES, lambda: openapi_document("providers"))

@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from shared.errors import ApiError
+from shared.errors import ApiError, validate_request
 from shared.http.api import Api, Call, Route
 from shared.http.body import read_json, require_object
 from shared.openapi.spec import openapi_document
@@ -29,7 +29,9 @@ from shared.warehouse.port import WarehouseError
 def _request(call: Call) -> ReportRequest:
     if not call.request.content_length and not call.request.headers.get("Transfer-Encoding"):
         return ReportRequest()
-    return ReportRequest.model_validate(require_object(read_json(call.request, call.settings.max_body_bytes)))
+    return validate_request(
+        ReportRequest, require_object(read_json(call.request, call.settings.max_body_bytes))
+    )
 
 
 def post_run(call: Call) -> tuple[int, Any]:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import flask
 from flask import Request, Response
@@ -27,7 +28,7 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 
 from shared.auth.guard import authenticate_admin, authenticate_provider
 from shared.config import Settings, settings
-from shared.errors import ApiError, validation_details
+from shared.errors import ApiError
 from shared.http.ratelimit import provider_limiter
 from shared.store import store_for
 from shared.store.errors import StoreUnavailable
@@ -152,6 +153,17 @@ def framework_error(exc: HTTPException) -> Response:
     return error_response(ApiError(status, code, f"{status} {exc.name}"))
 
 
+def _raw_path(request: Request) -> str | None:
+    """The path as the client sent it (percent-escapes kept), where the server passes it on:
+    gunicorn sets ``RAW_URI``, waitress and werkzeug ``REQUEST_URI``."""
+    uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not isinstance(uri, str) or not uri:
+        return None
+    if not uri.startswith("/"):  # absolute form: http://host/path
+        uri = urlsplit(uri).path or "/"
+    return uri.split("?", 1)[0].split("#", 1)[0]
+
+
 class Api:
     def __init__(self, name: str, routes: list[Route], openapi: Callable[[], dict[str, Any]]):
         self.name = name
@@ -190,11 +202,11 @@ class Api:
         except ApiError as err:
             trace["errorCode"] = err.code
             return error_response(err)
-        except ValidationError as exc:
-            trace["errorCode"] = "validation_failed"
-            return error_response(
-                ApiError(422, "validation_failed", "the body has invalid fields", validation_details(exc))
-            )
+        except ValidationError:
+            # Request bodies are validated by ``validate_request`` (422); this is a response the server
+            # built that failed its own model: a defect of ours, never the client's fault.
+            log.exception("a response of %s failed its own model", self.name)
+            return error_response(ApiError(500, "internal_error", "an internal error occurred"))
         except StoreUnavailable as exc:
             trace["errorCode"] = "store_unavailable"
             log.warning("store unavailable: %s", exc)
@@ -214,13 +226,24 @@ class Api:
             return error_response(ApiError(500, "internal_error", "an internal error occurred"))
 
     def _match(self, request: Request) -> tuple[str, dict[str, str]]:
-        """The endpoint and path arguments of ``request``, or the 404/405 ``ApiError``."""
+        """The endpoint and path arguments of ``request``, or the 404/405 ``ApiError``.
+
+        The server hands over the path decoded, where ``%2F`` has become ``/``: an id that holds a
+        slash (a ``customerId`` may) would no longer be one path segment. A path that encodes a
+        slash is therefore matched as sent, segment by segment, and each argument decoded after."""
+        raw = _raw_path(request)
+        if raw is not None and "%2f" in raw.lower():
+            endpoint, args = self._match_path(request, raw)
+            return endpoint, {k: unquote(v, errors="replace") for k, v in args.items()}
         endpoint = self._static.get((request.method, request.path))
         if endpoint is not None:
             return endpoint, {}
-        adapter = self._map.bind("localhost", path_info=request.path, default_method="GET")
+        return self._match_path(request, request.path)
+
+    def _match_path(self, request: Request, path: str) -> tuple[str, dict[str, str]]:
+        adapter = self._map.bind("localhost", path_info=path, default_method="GET")
         try:
-            return adapter.match(request.path, method=request.method)
+            return adapter.match(path, method=request.method)
         except MethodNotAllowed as exc:
             allowed = ", ".join(sorted(exc.valid_methods or []))
             raise ApiError(

@@ -3,14 +3,14 @@ be rescheduled). Each activity is validated on its own; rejected ones are kept f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from shared.errors import ApiError, validation_details
 from shared.ingest.canonical import canonical_json, content_id
-from shared.ingest.events import Rejection
+from shared.ingest.events import Rejection, too_old
 from shared.schema.activity import (
     MAX_ACTIVITIES_PER_REQUEST,
     Activity,
@@ -21,12 +21,14 @@ from shared.schema.activity import (
 from shared.schema.events import MAX_EVENT_BYTES
 from shared.store.port import Store
 from shared.store.records import Activity as ActivityRecord
-from shared.store.records import FailedEvent, Provider
+from shared.store.records import FailedEvent, Provider, kept_payload
 
 ENVELOPE = {"kind": "activity"}
 
 
-def build_activity(provider_id: str, raw: Any, now: datetime) -> ActivityRecord | Rejection:
+def build_activity(
+    provider_id: str, raw: Any, now: datetime, keep_from: date | None = None
+) -> ActivityRecord | Rejection:
     if not isinstance(raw, dict):
         return Rejection("invalid_activity", "each activity must be a JSON object", [])
     if len(canonical_json(raw).encode()) > MAX_EVENT_BYTES:
@@ -35,6 +37,9 @@ def build_activity(provider_id: str, raw: Any, now: datetime) -> ActivityRecord 
         activity = Activity.model_validate(raw)
     except ValidationError as exc:
         return Rejection("invalid_activity", "the activity has invalid fields", validation_details(exc))
+    old = too_old("activity_too_old", "startTimestamp", activity.startTimestamp, keep_from)
+    if old is not None:
+        return old
     return ActivityRecord(
         provider_id=provider_id,
         activity_id=activity.activityId,
@@ -45,6 +50,7 @@ def build_activity(provider_id: str, raw: Any, now: datetime) -> ActivityRecord 
 
 def failed_activity(provider_id: str, raw: Any, why: Rejection, now: datetime) -> FailedEvent:
     payload = canonical_json(raw)
+    kept, size, digest = kept_payload(payload)  # the id still covers all of it
     return FailedEvent(
         provider_id=provider_id,
         failed_id=content_id("failed-", ENVELOPE, payload),
@@ -52,12 +58,16 @@ def failed_activity(provider_id: str, raw: Any, why: Rejection, now: datetime) -
         code=why.code,
         message=why.message,
         details=why.details,
-        payload=payload,
+        payload=kept,
+        payload_bytes=size,
+        payload_digest=digest,
         envelope=dict(ENVELOPE),
     )
 
 
-def log_activities(store: Store, provider: Provider, body: Any, now: datetime) -> ActivityResponse:
+def log_activities(
+    store: Store, provider: Provider, body: Any, now: datetime, keep_from: date | None = None
+) -> ActivityResponse:
     if (
         isinstance(body, dict)
         and isinstance(body.get("activities"), list)
@@ -77,7 +87,7 @@ def log_activities(store: Store, provider: Provider, body: Any, now: datetime) -
             422, "invalid_envelope", "the body has invalid fields", validation_details(exc)
         ) from exc
 
-    built = [build_activity(provider.provider_id, raw, now) for raw in env.activities]
+    built = [build_activity(provider.provider_id, raw, now, keep_from) for raw in env.activities]
     failures = [
         failed_activity(provider.provider_id, raw, b, now)
         for raw, b in zip(env.activities, built, strict=True)

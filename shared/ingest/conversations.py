@@ -11,12 +11,13 @@ integration's own labels: whose conversation it is comes from the API key alone.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from shared.errors import ApiError
+from shared.ingest.events import too_old
 from shared.schema.conversation import (
     REPEATED_IDS,
     ConversationRequest,
@@ -63,7 +64,7 @@ _REPEATED: Any = {
 
 
 def register_conversation(
-    store: Store, provider: Provider, body: dict[str, Any], now: datetime
+    store: Store, provider: Provider, body: dict[str, Any], now: datetime, keep_from: date | None = None
 ) -> tuple[int, ConversationResponse]:
     try:
         request = ConversationRequest.model_validate(body)
@@ -72,6 +73,13 @@ def register_conversation(
             422, "validation_failed", "the body has invalid fields", conversation_details(exc)
         ) from exc
     conv = request.conversation
+    # A conversation counts on the days it started and closed: refused only when even the later one
+    # is a day the warehouse no longer keeps.
+    latest = conv.closedTimestamp or conv.conversationTimestamp
+    field = "closedTimestamp" if conv.closedTimestamp else "conversationTimestamp"
+    old = too_old("conversation_too_old", f"conversation.{field}", latest, keep_from)
+    if old is not None:
+        raise ApiError(422, old.code, old.message, old.details)
     mismatches = parent_mismatches(conv)
     if mismatches:
         raise ApiError(

@@ -2,7 +2,9 @@
 exactly once, keep rejected ones with their reason and payload.
 
 Exactly once: the document id is derived from ``(provider, eventId)``; without an ``eventId`` the
-id comes from the event's content, so a retried request maps onto the same documents.
+id comes from the event's content, so a retried request maps onto the same documents. An event
+found already stored is a ``duplicate`` only when its content is the same (``content_digest``); a
+reused ``eventId`` with other content is rejected as ``event_id_conflict`` and kept, never dropped.
 Out of order: events are stored even when their conversation or session has not arrived; the
 aggregator joins them once it does. An event is stored with the session ids it was sent with
 (``providerSessionId`` and CIF's ``clientSessionId``); which session it counts on is decided in the
@@ -11,9 +13,10 @@ warehouse, where the conversation's sessions are known (``shared.aggregate.event
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -31,7 +34,7 @@ from shared.schema.events import (
 from shared.schema.fields import custom_data_dict
 from shared.schema.registry import STANDARD_EVENTS, EventRuleError, EventSpec, check_event_rules, custom_spec
 from shared.store.port import Store
-from shared.store.records import Event, FailedEvent, Provider
+from shared.store.records import Event, FailedEvent, Provider, kept_payload
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,18 @@ class Rejection:
     code: str
     message: str
     details: list[dict[str, Any]]
+
+
+def too_old(code: str, field: str, at: datetime, keep_from: date | None) -> Rejection | None:
+    """The rejection of data whose day the warehouse no longer keeps: it would be accepted, then
+    dropped by the next aggregation's retention (``keep_from``: the first day kept; None: all)."""
+    if keep_from is None or at.astimezone(UTC).date() >= keep_from:
+        return None
+    message = (
+        f"{field} {at.isoformat()} is before {keep_from.isoformat()}, the first day the warehouse keeps"
+        " (ANALYTICS_WAREHOUSE_RETENTION_DAYS): it would be dropped at once"
+    )
+    return Rejection(code, message, [{"field": field, "code": code, "message": message}])
 
 
 class EventResolver:
@@ -105,8 +120,71 @@ def derive_event_id(envelope: Envelope, raw: dict[str, Any], text: str | None = 
     return text_id("auto-", envelope.canonical, canonical_json(raw) if text is None else text)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def content_digest(event: Event) -> str:
+    """sha256 of what the provider said about the event, as stored: the envelope (conversation,
+    session, participant) and the event's own fields, timestamps as UTC instants and ``customData``
+    as the validated mapping (so the order of its pairs does not matter). Left out: the ``eventId``
+    (the key being compared), and what the server derives — ``ingested_at``, the schema URI (a custom
+    event's version may change between a send and its retry)."""
+    return _digest(
+        event.conversation_id,
+        event.provider_session_id,
+        event.participant_id,
+        event.name,
+        event.reason,
+        event.event_ts,
+        event.response_action,
+        event.additional_data,
+        event.custom_data,
+        event.client_session_id,
+        event.external_correlation_id,
+    )
+
+
+def _digest(
+    conversation_id: str,
+    session_id: str,
+    participant_id: str | None,
+    name: str,
+    reason: str | None,
+    event_ts: datetime,
+    response_action: str | None,
+    additional_data: str | None,
+    custom_data: dict[str, Any],
+    client_session_id: str | None,
+    external_correlation_id: str | None,
+) -> str:
+    # One JSON array: unambiguous whatever the text holds, keys of customData sorted. The instant is
+    # whole microseconds since the epoch (the same instant in any offset or spelling, the same number).
+    text = canonical_json(
+        [
+            conversation_id,
+            session_id,
+            participant_id,
+            name,
+            reason,
+            (event_ts - _EPOCH) // _MICROSECOND,
+            response_action,
+            additional_data,
+            custom_data,
+            client_session_id,
+            external_correlation_id,
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def build_event(
-    provider_id: str, envelope: Envelope, raw: Any, resolve: EventResolver, now: datetime
+    provider_id: str,
+    envelope: Envelope,
+    raw: Any,
+    resolve: EventResolver,
+    now: datetime,
+    keep_from: date | None = None,
 ) -> Event | Rejection:
     """Turn one raw event into a storable ``Event`` or say exactly why not."""
     if not isinstance(raw, dict):
@@ -119,6 +197,9 @@ def build_event(
         event = KpiEvent.model_validate(raw)
     except ValidationError as exc:
         return Rejection("invalid_event", "the event has invalid fields", validation_details(exc))
+    old = too_old("event_too_old", "eventTimestamp", event.eventTimestamp, keep_from)
+    if old is not None:
+        return old
     spec = resolve(event.kpiEventName)
     if isinstance(spec, Rejection):
         return spec
@@ -132,6 +213,7 @@ def build_event(
             str(exc),
             [{"field": "customData", "code": "duplicate_attribute", "message": str(exc)}],
         )
+    ts = event.eventTimestamp
     return Event(
         provider_id=provider_id,
         event_id=event.eventId or derive_event_id(envelope, raw, text),
@@ -140,7 +222,7 @@ def build_event(
         participant_id=envelope.participant_id,
         name=event.kpiEventName,
         reason=event.kpiEventReason,
-        event_ts=event.eventTimestamp,
+        event_ts=ts,
         response_action=event.notificationResponseAction,
         additional_data=event.additionalData,
         custom_data=custom,
@@ -148,21 +230,80 @@ def build_event(
         ingested_at=now,
         client_session_id=envelope.client_session_id,
         external_correlation_id=event.externalCorrelationId,
+        digest=_digest(
+            envelope.conversation_id,
+            envelope.provider_session_id,
+            envelope.participant_id,
+            event.kpiEventName,
+            event.kpiEventReason,
+            ts,
+            event.notificationResponseAction,
+            event.additionalData,
+            custom,
+            envelope.client_session_id,
+            event.externalCorrelationId,
+        ),
     )
+
+
+def conflict_rejection(stored: Event, received: Event) -> Rejection | None:
+    """``None`` when ``received`` is the stored event again (a retry); else why it is refused."""
+    stored_digest = stored.digest or content_digest(stored)  # events stored before digests existed
+    if stored_digest == received.digest:
+        return None
+    return Rejection(
+        "event_id_conflict",
+        f"eventId {received.event_id!r} is already stored with other content; the stored event is kept"
+        " and this one is not counted: give every distinct event its own eventId and send it again",
+        [
+            {
+                "field": "eventId",
+                "code": "event_id_conflict",
+                "message": "the same eventId with different content",
+                "storedDigest": stored_digest,
+                "receivedDigest": received.digest,
+            }
+        ],
+    )
+
+
+def insert_checked(store: Store, events: list[Event]) -> list[bool | Rejection]:
+    """Store ``events`` exactly once: per event ``True`` (stored now), ``False`` (a duplicate: the
+    same content was stored before) or the ``event_id_conflict`` rejection. Only events found stored
+    already cost a read, so the usual request pays nothing for the check."""
+    stored: list[bool | Rejection] = list(store.insert_events(events))
+    again = [i for i, fresh in enumerate(stored) if not fresh]
+    if not again:
+        return stored
+    provider_id = events[again[0]].provider_id
+    found: dict[str, Event] = {}
+    ids = list(dict.fromkeys(events[i].event_id for i in again))
+    for start in range(0, len(ids), 500):
+        found.update(store.get_events(provider_id, ids[start : start + 500]))
+    for i in again:
+        earlier = found.get(events[i].event_id)
+        if earlier is not None:
+            stored[i] = conflict_rejection(earlier, events[i]) or False
+    return stored
 
 
 def failed_record(
     provider_id: str, envelope: Envelope, raw: Any, why: Rejection, now: datetime
 ) -> FailedEvent:
     payload = canonical_json(raw)
+    kept, size, digest = kept_payload(payload)  # the id still covers all of it
+    # A conflict is its own failure: the same payload rejected earlier for another reason stays apart.
+    salt = ("event_id_conflict",) if why.code == "event_id_conflict" else ()
     return FailedEvent(
         provider_id=provider_id,
-        failed_id=text_id("failed-", envelope.canonical, canonical_json(payload)),
+        failed_id=text_id("failed-", envelope.canonical, canonical_json(payload), *salt),
         received_at=now,
         code=why.code,
         message=why.message,
         details=why.details,
-        payload=payload,
+        payload=kept,
+        payload_bytes=size,
+        payload_digest=digest,
         envelope=envelope.as_dict(),
     )
 
@@ -188,11 +329,13 @@ def parse_envelope(body: Any) -> EventEnvelope:
         ) from exc
 
 
-def log_events(store: Store, provider: Provider, body: Any, now: datetime) -> BatchResponse:
+def log_events(
+    store: Store, provider: Provider, body: Any, now: datetime, keep_from: date | None = None
+) -> BatchResponse:
     env = parse_envelope(body)
     envelope = Envelope(env.conversationId, env.providerSessionId, env.participantId, env.clientSessionId)
     resolve = EventResolver(store, provider.provider_id)
-    built = [build_event(provider.provider_id, envelope, raw, resolve, now) for raw in env.events]
+    built = [build_event(provider.provider_id, envelope, raw, resolve, now, keep_from) for raw in env.events]
 
     accepted = [b for b in built if isinstance(b, Event)]
     failures = [
@@ -202,30 +345,37 @@ def log_events(store: Store, provider: Provider, body: Any, now: datetime) -> Ba
     ]
     # Rejects first: if the store fails after this, the retry finds them already kept.
     store.add_failed_events(failures)
-    stored = iter(store.insert_events(accepted))
+    outcomes = iter(insert_checked(store, accepted))
+    conflicts: list[FailedEvent] = []
 
     # Plain dicts, validated into the response model in one call (one model per event costs more).
     results: list[dict[str, Any]] = []
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     for index, item in enumerate(built):
+        raw = env.events[index]
         if isinstance(item, Event):
-            status = "accepted" if next(stored) else "duplicate"
-            results.append({"index": index, "eventId": item.event_id, "status": status})
-        else:
-            status = "rejected"
-            raw = env.events[index]
-            event_id = (
-                raw.get("eventId") if isinstance(raw, dict) and isinstance(raw.get("eventId"), str) else None
-            )
-            results.append(
-                {
-                    "index": index,
-                    "eventId": event_id,
-                    "status": status,
-                    "error": {"code": item.code, "message": item.message, "details": item.details},
-                }
-            )
-        counts[status] += 1
+            outcome = next(outcomes)
+            if not isinstance(outcome, Rejection):
+                status = "accepted" if outcome else "duplicate"
+                results.append({"index": index, "eventId": item.event_id, "status": status})
+                counts[status] += 1
+                continue
+            conflicts.append(failed_record(provider.provider_id, envelope, raw, outcome, now))
+            item = outcome
+        event_id = (
+            raw.get("eventId") if isinstance(raw, dict) and isinstance(raw.get("eventId"), str) else None
+        )
+        results.append(
+            {
+                "index": index,
+                "eventId": event_id,
+                "status": "rejected",
+                "error": {"code": item.code, "message": item.message, "details": item.details},
+            }
+        )
+        counts["rejected"] += 1
+    # Kept like any rejection (a retry of the request finds the same conflict and keeps it once).
+    store.add_failed_events(conflicts)
     return BatchResponse.model_validate(
         {
             "accepted": counts["accepted"],

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from shared.errors import ApiError
+from shared.errors import ApiError, validate_request
 from shared.kpi.catalog import by_name
 from shared.kpi.families import FAMILIES
 from shared.kpi.model import Kpi
@@ -77,7 +77,7 @@ def _wire_slice(dims: dict[str, str]) -> dict[str, str]:
 def validate_threshold(body: dict[str, Any]) -> tuple[ThresholdIn, Kpi, dict[str, str]]:
     """The threshold, its KPI and its slice as kpi_daily dimensions; 422 with a specific code when
     the catalog has no such KPI, the KPI is not computed at that slice, or the value is off its unit."""
-    req = ThresholdIn.model_validate(body)
+    req = validate_request(ThresholdIn, body)
     kpi = by_name().get(req.kpi)
     if kpi is None:
         raise ApiError(

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from shared.errors import ApiError
+from shared.errors import ApiError, validate_request
 from shared.outputs.wire import SubscriptionIn, SubscriptionOut
 from shared.providers.service import require_provider
 from shared.store.errors import AlreadyExists, NotFound
@@ -39,7 +39,7 @@ def _audit(provider_id: str, actor: str, at: datetime, action: str, old: Any, ne
 def subscribe(
     store: Store, provider_id: str, body: dict[str, Any], actor: str, now: datetime
 ) -> SubscriptionOut:
-    req = SubscriptionIn.model_validate(body)
+    req = validate_request(SubscriptionIn, body)
     require_provider(store, provider_id)
     sub = ReportSubscription(
         provider_id,

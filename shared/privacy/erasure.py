@@ -25,13 +25,13 @@ from datetime import datetime
 from typing import Any
 
 from shared.errors import ApiError
+from shared.ingest.canonical import canonical_json
 from shared.privacy.pseudonym import Pseudonymizer
+from shared.schema.fields import MAX_IDENTIFIER_LENGTH, is_identifier
 from shared.schema.registry import STANDARD_EVENTS
 from shared.store.erasure import PERSON_RECORD_TYPES, Erasure
 from shared.store.port import Store
 from shared.store.records import Activity, Event, FailedEvent
-
-MAX_CUSTOMER_ID_LENGTH = 100
 
 
 def erasure_id(pseudonym: str) -> str:
@@ -89,11 +89,33 @@ def _event_scrubber(person_ids: set[str]) -> Any:
     return scrub
 
 
+def _holds(value: Any, customer_id: str) -> bool:
+    """Whether a decoded JSON value holds ``customer_id`` as a whole string value."""
+    if isinstance(value, str):
+        return value == customer_id
+    if isinstance(value, dict):
+        return any(_holds(v, customer_id) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds(v, customer_id) for v in value)
+    return False
+
+
 def _failed_matcher(customer_id: str, conversation_ids: set[str]) -> Any:
-    token = json.dumps(customer_id)  # the id as a whole JSON string, never a substring of another
+    """Failed events of the customer's conversations, logged by the customer, or whose payload names it.
+
+    Matched on the decoded value, whatever escaping the text used (``"é"`` or ``"\\u00e9"``); a payload
+    kept truncated (not JSON any more) is searched for the id as a JSON string, as it was stored."""
+    as_stored = {canonical_json(customer_id), json.dumps(customer_id)}
 
     def matches(failed: FailedEvent) -> bool:
-        return failed.envelope.get("conversationId") in conversation_ids or token in failed.payload
+        envelope = failed.envelope
+        if envelope.get("conversationId") in conversation_ids or envelope.get("participantId") == customer_id:
+            return True
+        try:
+            payload = json.loads(failed.payload)
+        except ValueError:
+            return any(token in failed.payload for token in as_stored)
+        return _holds(payload, customer_id)
 
     return matches
 
@@ -116,8 +138,13 @@ def erase_customer(
 ) -> Erasure:
     """Erase one customer of one provider from the store; ``404`` when the provider has no data and
     no earlier erasure of this customer (a provider can only ever reach its own customers)."""
-    if not 1 <= len(customer_id) <= MAX_CUSTOMER_ID_LENGTH or not customer_id.isprintable():
-        raise ApiError(422, "invalid_customer_id", "customerId must be 1..100 printable characters")
+    if not is_identifier(customer_id):
+        # The ingest rule exactly: every customerId a conversation was accepted with can be erased.
+        raise ApiError(
+            422,
+            "invalid_customer_id",
+            f"customerId must be 1..{MAX_IDENTIFIER_LENGTH} characters without control characters",
+        )
     pseudonym = pseudonyms(provider_id, customer_id)
     erasure = erasure_id(pseudonym)
     counts = {"conversations": 0, "events": 0, "activities": 0, "failedEvents": 0}

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from shared.aggregate.rows import VERSION
 from shared.aggregate.staging import staging_table
 from shared.schema.registry import STANDARD_EVENTS
 from shared.store.erasure import Erasure
+from shared.warehouse import first_kept_day
 from shared.warehouse.ddl import declared_tables, partition_expression
 from shared.warehouse.port import Warehouse
 from shared.warehouse.tables import CUSTOMER_ERASURES, RAW_EVENTS, Column, Table
@@ -83,7 +84,7 @@ def erasure_days_sql(warehouse: Warehouse, utc_day: str) -> str:
 
 def retention_cutoff(today: date, retention_days: int) -> date:
     """The first day kept: partitions of earlier days are dropped."""
-    return today - timedelta(days=retention_days)
+    return first_kept_day(today, retention_days)
 
 
 def retention_statements(warehouse: Warehouse, cutoff: date) -> list[str]:

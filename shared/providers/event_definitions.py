@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.errors import ApiError
+from shared.errors import ApiError, validate_request
 from shared.providers.service import require_provider
 from shared.schema.provider import EventDefinitionBody, EventDefinitionIn, EventDefinitionOut
 from shared.schema.registry import STANDARD_EVENTS, custom_spec
@@ -27,8 +27,8 @@ def put_definition(
     store: Store, provider_id: str, name: str, body: dict, now: datetime
 ) -> tuple[int, EventDefinitionOut]:
     require_provider(store, provider_id)
-    EventDefinitionBody.model_validate(body)  # refuses a "name" in the body: the path names the event
-    req = EventDefinitionIn.model_validate({**body, "name": name})
+    validate_request(EventDefinitionBody, body)  # refuses a "name" in the body: the path names the event
+    req = validate_request(EventDefinitionIn, {**body, "name": name})
     if req.name in STANDARD_EVENTS:
         raise ApiError(
             409, "system_event", f"{req.name!r} is a standard (System) event and cannot be redefined"

@@ -16,7 +16,7 @@ from shared.auth.api_keys import hash_secret, new_api_key
 from shared.auth.sealing import seal
 from shared.auth.signing import live_secrets, new_signing_secret
 from shared.config import Settings
-from shared.errors import ApiError
+from shared.errors import ApiError, validate_request
 from shared.schema.provider import (
     AuditOut,
     AuditPage,
@@ -69,7 +69,7 @@ def require_provider(store: Store, provider_id: str) -> Provider:
 
 
 def register(store: Store, cfg: Settings, body: dict, actor: str, now: datetime) -> ProviderCreated:
-    req = ProviderCreate.model_validate(body)
+    req = validate_request(ProviderCreate, body)
     key_id, secret, full_key = new_api_key()
     provider = Provider(req.providerId, req.name, req.enableAnalytics, now, now)
     key = ApiKey(key_id, req.providerId, hash_secret(secret, cfg.key_pepper), now)
@@ -92,7 +92,7 @@ def register(store: Store, cfg: Settings, body: dict, actor: str, now: datetime)
 
 def set_flag(store: Store, provider_id: str, body: dict, actor: str, now: datetime) -> ProviderOut:
     """Apply the switches the body sends, each audited; everything is checked before either is written."""
-    req = ProviderPatch.model_validate(body)
+    req = validate_request(ProviderPatch, body)
     provider = require_provider(store, provider_id)
     if req.requireSignature and not live_secrets(store, provider_id, now):
         raise ApiError(
@@ -117,7 +117,7 @@ def set_flag(store: Store, provider_id: str, body: dict, actor: str, now: dateti
 def rotate_key(
     store: Store, cfg: Settings, provider_id: str, body: dict | None, actor: str, now: datetime
 ) -> KeyCreated:
-    req = KeyRotate.model_validate(body or {})
+    req = validate_request(KeyRotate, body or {})
     require_provider(store, provider_id)
     key_id, secret, full_key = new_api_key()
     expire_at = now if req.revokeOthers else now + timedelta(seconds=cfg.key_rotation_grace_seconds)
@@ -130,7 +130,7 @@ def rotate_signing_secret(
 ) -> SigningSecretCreated:
     """A new signing secret, shown once and stored sealed; the others end after the grace period
     (or now, with ``revokeOthers``)."""
-    req = KeyRotate.model_validate(body or {})
+    req = validate_request(KeyRotate, body or {})
     require_provider(store, provider_id)
     secret_id, secret = new_signing_secret()
     expire_at = now if req.revokeOthers else now + timedelta(seconds=cfg.key_rotation_grace_seconds)

@@ -54,13 +54,28 @@ Str100 = Annotated[str, StringConstraints(min_length=1, max_length=100), Field(s
 
 Text1000 = Annotated[str, StringConstraints(max_length=1000), Field(strict=True)]
 """CIF free text of up to 1000 characters (conversation ``additionalData``, ``regionData``)."""
+MAX_IDENTIFIER_LENGTH = 100
+# Everything but the C0 controls and DEL: spaces of any kind, '/', '%', emoji and every script are
+# allowed. The one rule for ids, at ingest and wherever an id comes back (erasure).
+IDENTIFIER_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+_IDENTIFIER = re.compile(r"[^\x00-\x1f\x7f]+")
 
 Identifier = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    StringConstraints(min_length=1, max_length=MAX_IDENTIFIER_LENGTH, pattern=IDENTIFIER_PATTERN),
     Field(strict=True),
 ]
-"""An id chosen by the provider: 1..100 printable characters."""
+"""An id chosen by the provider: 1..100 characters, none of them a control character."""
+
+
+def is_identifier(value: object) -> bool:
+    """Whether ``value`` is an id that ``Identifier`` accepts (same rule, for ids outside a body)."""
+    return (
+        isinstance(value, str)
+        and 1 <= len(value) <= MAX_IDENTIFIER_LENGTH
+        and _IDENTIFIER.fullmatch(value) is not None
+    )
+
 
 ProviderId = Annotated[
     str,
@@ -70,15 +85,40 @@ ProviderId = Annotated[
 
 
 # The ISO 8601 / RFC 3339 shape. Checked before pydantic parses, because pydantic would also take a
-# bare number ("1767225600") as Unix seconds, which is not the documented format.
+# bare number ("1767225600") as Unix seconds, which is not the documented format. The groups (hour,
+# minute, second, zone) let the few shapes that look right but cannot be one instant say so clearly.
 _ISO_INSTANT = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]{1,9})?)?"
+    r"([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
+)
+_ISO_HINT = "must be an ISO 8601 string with a time zone, e.g. 2026-11-23T08:15:00Z"
+
+
+# The same shape with every field in range: what nearly every timestamp is, checked in one match.
+_VALID_INSTANT = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,9})?)?"
+    r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?$"
 )
 
 
 def _require_text(value: Any) -> Any:
-    if not isinstance(value, str) or not _ISO_INSTANT.match(value):
-        raise ValueError("must be an ISO 8601 string with a time zone, e.g. 2026-11-23T08:15:00Z")
+    if type(value) is str and _VALID_INSTANT.match(value):
+        return value
+    match = _ISO_INSTANT.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(_ISO_HINT)
+    hour, minute, second, zone = match.groups()
+    if second == "60":
+        raise ValueError(
+            "has second 60 (a leap second), which no store or warehouse can hold: send 23:59:59.999999 instead"
+        )
+    if int(hour) > 23 or int(minute) > 59 or (second is not None and int(second) > 59):
+        raise ValueError("has a time of day out of range: hours 00-23, minutes and seconds 00-59")
+    if zone is not None and zone[0] in "+-":
+        if len(zone) == 3:
+            raise ValueError(f"has the offset {zone} without minutes: write it {zone}:00 ({_ISO_HINT})")
+        if int(zone[1:3]) > 23 or int(zone[-2:]) > 59:
+            raise ValueError("has a UTC offset out of range: from -23:59 to +23:59")
     return value
 
 

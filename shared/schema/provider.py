@@ -153,6 +153,11 @@ class EventDefinitionOut(WireModel):
     schema_: str = Field(alias="schema")
 
 
+FailedStatus = Literal["open", "replayed", "erased"]
+"""``erased``: a customer erasure redacted its payload, envelope and details (docs/privacy.md)."""
+FAILED_STATUSES: tuple[str, ...] = FailedStatus.__args__
+
+
 class FailedEventOut(WireModel):
     failedId: str
     receivedAt: datetime
@@ -161,9 +166,14 @@ class FailedEventOut(WireModel):
     details: list[dict[str, Any]]
     payload: Any
     envelope: dict[str, Any]
-    status: Literal["open", "replayed"]
+    status: FailedStatus
     replayedAt: datetime | None
     replayedEventId: str | None
+    payloadTruncated: bool = Field(
+        False, description="only the start of a payload over 64 KiB is kept: payload is then that text"
+    )
+    payloadBytes: int | None = Field(None, description="size of the whole payload received, when truncated")
+    payloadDigest: str | None = Field(None, description="sha256 (hex) of the whole payload, when truncated")
 
 
 class FailedEventPage(WireModel):
@@ -180,7 +190,7 @@ class ReplayRequest(WireModel):
 
 class ReplayItem(WireModel):
     failedId: str
-    status: Literal["accepted", "duplicate", "rejected", "not_found", "already_replayed"]
+    status: Literal["accepted", "duplicate", "rejected", "not_found", "already_replayed", "erased"]
     eventId: str | None = None
     error: dict[str, Any] | None = None
 
@@ -189,3 +199,26 @@ class ReplayResponse(WireModel):
     replayed: int
     stillFailing: int
     results: list[ReplayItem]
+
+
+class OrphanConversation(WireModel):
+    conversationId: str
+    events: int
+    firstEventTimestamp: datetime
+
+
+class OrphanEventsOut(WireModel):
+    """Events logged under a conversation id that was never registered: stored, counted in no KPI
+    until the conversation arrives (then the next aggregation run counts them)."""
+
+    providerId: str
+    events: int = Field(description="events waiting for their conversation")
+    conversations: int = Field(description="distinct conversation ids they name")
+    oldestEventTimestamp: datetime | None
+    oldestIngestedAt: datetime | None
+    waitsUntil: datetime | None = Field(
+        description="the oldest of them leaves the warehouse then (its day passes the retention); "
+        "null: kept forever, or nothing waits"
+    )
+    computedAt: datetime | None = Field(description="the aggregation run these figures come from")
+    examples: list[OrphanConversation] = Field(description="the longest-waiting conversation ids, up to 10")

@@ -57,6 +57,7 @@ from shared.store.records import (
     Event,
     EventDefinition,
     FailedEvent,
+    OrphanSummary,
     Page,
     Provider,
     ProviderFlag,
@@ -137,7 +138,8 @@ class FirestoreStore:
     """The store port on Firestore (Native mode).
 
     ``deadline_s`` bounds every call, retries included: past it the store is reported unavailable.
-    ``retention_days`` sets each event's TTL field (default ``ANALYTICS_EVENT_RETENTION_DAYS``).
+    ``retention_days`` sets each event's TTL field (default ``ANALYTICS_EVENT_RETENTION_DAYS``),
+    ``failed_retention_days`` each failed event's (default ``ANALYTICS_FAILED_EVENT_RETENTION_DAYS``).
     The client is created on first use and shared by all threads of the process.
     """
 
@@ -148,12 +150,16 @@ class FirestoreStore:
         *,
         deadline_s: float = DEFAULT_DEADLINE_S,
         retention_days: int | None = None,
+        failed_retention_days: int | None = None,
     ):
         if retention_days is None:
             retention_days = settings().event_retention_days
+        if failed_retention_days is None:
+            failed_retention_days = settings().failed_event_retention_days
         self._project = project
         self._database = database
         self._retention = timedelta(days=retention_days)
+        self._failed_retention = timedelta(days=failed_retention_days)
         self._rpc: dict[str, Any] = {
             "retry": Retry(
                 predicate=if_exception_type(*_RETRYABLE),
@@ -531,6 +537,7 @@ class FirestoreStore:
             "schema": e.schema,
             "ingested_at": utc(e.ingested_at),
             "shard": e.shard,
+            "digest": e.digest,
             TTL_FIELD: utc(e.ingested_at) + self._retention,
         }
         # The CIF extras only when sent (most events carry neither); no query filters on them.
@@ -544,6 +551,15 @@ class FirestoreStore:
         with _available():
             snap = self._ref("events", scoped_id(provider_id, "event", event_id)).get(**self._rpc)
         return _event(snap.to_dict()) if snap.exists else None
+
+    def get_events(self, provider_id: str, event_ids: Sequence[str]) -> dict[str, Event]:
+        refs = [self._ref("events", scoped_id(provider_id, "event", e)) for e in dict.fromkeys(event_ids)]
+        if not refs:
+            return {}
+        with _available():
+            snaps = list(self._client.get_all(refs, **self._rpc))
+        found = [_event(s.to_dict()) for s in snaps if s.exists]
+        return {e.event_id: e for e in found}
 
     # -- activities -------------------------------------------------------------------------------
     def upsert_activities(self, activities: Sequence[Activity]) -> list[bool]:
@@ -571,7 +587,17 @@ class FirestoreStore:
         if not failed:
             return []
         return self._create_once(
-            "failed_events", [(_failed_doc_id(f.provider_id, f.failed_id), _failed_doc(f)) for f in failed]
+            "failed_events",
+            [
+                (
+                    _failed_doc_id(f.provider_id, f.failed_id),
+                    {
+                        **_failed_doc(f),
+                        TTL_FIELD: utc(f.replayed_at or f.received_at) + self._failed_retention,
+                    },
+                )
+                for f in failed
+            ],
         )
 
     def list_failed_events(
@@ -604,6 +630,7 @@ class FirestoreStore:
             "replayed_at": utc(at),
             "replayed_event_id": event_id,
             "changed_at": utc(at),
+            TTL_FIELD: utc(at) + self._failed_retention,
         }
         with _available():
             try:
@@ -735,10 +762,19 @@ class FirestoreStore:
         query = self._client.collection("failed_events").where(
             filter=FieldFilter("provider_id", "==", provider_id)
         )
-        redacted = {"payload": "null", "envelope": "{}", "details": "[]", "status": "erased"}
+        redacted = {
+            "payload": "null",
+            "envelope": "{}",
+            "details": "[]",
+            "status": "erased",
+            "payload_bytes": None,
+            "payload_digest": None,
+            "changed_at": utc(at),
+            TTL_FIELD: utc(at) + self._failed_retention,
+        }
         with _available():
             hits = [
-                (snap.reference, {**redacted, "changed_at": utc(at)})
+                (snap.reference, redacted)
                 for snap in query.get(**self._rpc)
                 if snap.get("status") != "erased" and matches(_failed(snap.to_dict()))
             ]
@@ -789,15 +825,23 @@ class FirestoreStore:
 
     def purge_events(self, ingested_before: datetime, limit: int) -> int:
         """Shard by shard on the scan index; the TTL policy on ``expire_at`` is the backstop."""
+        return self._purge("events", ingested_before, limit)
+
+    def purge_failed_events(self, changed_before: datetime, limit: int) -> int:
+        return self._purge("failed_events", changed_before, limit)
+
+    def _purge(self, collection: str, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` documents whose scan timestamp is before ``before``, shard by shard."""
+        field = SCAN_FIELDS[collection]
         purged = 0
         with _available():
             for shard in range(INGEST_SHARDS):
                 while purged < limit:
                     query = (
-                        self._client.collection("events")
+                        self._client.collection(collection)
                         .where(filter=FieldFilter("shard", "==", shard))
-                        .where(filter=FieldFilter("ingested_at", "<", utc(ingested_before)))
-                        .order_by("ingested_at")
+                        .where(filter=FieldFilter(field, "<", utc(before)))
+                        .order_by(field)
                         .order_by("__name__")
                         .limit(min(MAX_WRITES_PER_REQUEST, limit - purged))
                     )
@@ -810,6 +854,43 @@ class FirestoreStore:
                     batch.commit(**self._rpc)
                     purged += len(snaps)
         return purged
+
+    # -- events waiting for their conversation -----------------------------------------------------
+    # One small document per provider with orphans, written by the aggregation after its commit (once
+    # per run, not per event: no hot document).
+    def put_orphan_summaries(self, summaries: Sequence[OrphanSummary]) -> None:
+        collection = self._client.collection("orphan_summaries")
+        wanted = {scoped_id(o.provider_id, "orphans"): _orphan_doc(o) for o in summaries}
+        with _available():
+            stale = [
+                snap.reference for snap in collection.select([]).get(**self._rpc) if snap.id not in wanted
+            ]
+            writes = [("set", collection.document(i), doc) for i, doc in wanted.items()]
+            writes += [("delete", ref, None) for ref in stale]
+            for start in range(0, len(writes), MAX_WRITES_PER_REQUEST):
+                batch = self._client.batch()
+                for kind, ref, doc in writes[start : start + MAX_WRITES_PER_REQUEST]:
+                    if kind == "set":
+                        batch.set(ref, doc)
+                    else:
+                        batch.delete(ref)
+                batch.commit(**self._rpc)
+
+    def get_orphan_summary(self, provider_id: str) -> OrphanSummary | None:
+        with _available():
+            snap = self._ref("orphan_summaries", scoped_id(provider_id, "orphans")).get(**self._rpc)
+        if not snap.exists:
+            return None
+        d = snap.to_dict()
+        return OrphanSummary(
+            provider_id=d["provider_id"],
+            events=d["events"],
+            conversations=d["conversations"],
+            oldest_event_ts=_dt(d["oldest_event_ts"]),
+            oldest_ingested_at=_dt(d["oldest_ingested_at"]),
+            computed_at=_dt(d["computed_at"]),
+            examples=tuple(json.loads(d["examples"])),
+        )
 
     # -- aggregator coordination ------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:
@@ -1126,6 +1207,7 @@ def _event(d: Doc) -> Event:
         ingested_at=_dt(d["ingested_at"]),
         client_session_id=d.get("client_session_id"),
         external_correlation_id=d.get("external_correlation_id"),
+        digest=d.get("digest"),
     )
 
 
@@ -1161,6 +1243,20 @@ def _failed_doc(f: FailedEvent) -> Doc:
         # The scan field: the latest change (received, then replayed), as in the SQLite adapter.
         "changed_at": utc(f.replayed_at or f.received_at),
         "shard": shard_of(doc_id),
+        "payload_bytes": f.payload_bytes,
+        "payload_digest": f.payload_digest,
+    }
+
+
+def _orphan_doc(o: OrphanSummary) -> Doc:
+    return {
+        "provider_id": o.provider_id,
+        "events": o.events,
+        "conversations": o.conversations,
+        "oldest_event_ts": utc(o.oldest_event_ts),
+        "oldest_ingested_at": utc(o.oldest_ingested_at),
+        "computed_at": utc(o.computed_at),
+        "examples": _dumps(list(o.examples)),
     }
 
 
@@ -1203,6 +1299,8 @@ def _failed(d: Doc) -> FailedEvent:
         status=d["status"],
         replayed_at=_dt(d["replayed_at"]),
         replayed_event_id=d["replayed_event_id"],
+        payload_bytes=d.get("payload_bytes"),
+        payload_digest=d.get("payload_digest"),
     )
 
 

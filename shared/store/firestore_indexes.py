@@ -90,12 +90,16 @@ FIELD_OVERRIDES: tuple[FieldOverride, ...] = (
     *_exempt("activities", "ingested_at"),
     *_exempt("failed_events", "changed_at", "received_at", "replayed_at"),
     # Big or opaque values no query filters on.
-    *_exempt("events", "additional_data", "custom_data", "client_session_id", "external_correlation_id"),
+    *_exempt(
+        "events", "additional_data", "custom_data", "client_session_id", "external_correlation_id", "digest"
+    ),
     *_exempt("conversations", "data"),
     *_exempt("activities", "data"),
-    *_exempt("failed_events", "payload", "details", "envelope", "message"),
+    *_exempt("failed_events", "payload", "details", "envelope", "message", "payload_digest"),
+    *_exempt("orphan_summaries", "examples"),
     # The delivery outbox is queried by kind and status only (docs/outputs.md).
     *_exempt("deliveries", "payload", "last_error"),
-    # Raw events expire; Firestore deletes them within about a day after this time.
+    # Raw events and failed events expire; Firestore deletes them within about a day after this time.
     FieldOverride("events", TTL_FIELD, indexed=False, ttl=True),
+    FieldOverride("failed_events", TTL_FIELD, indexed=False, ttl=True),
 )

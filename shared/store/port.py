@@ -22,6 +22,7 @@ from shared.store.records import (
     Event,
     EventDefinition,
     FailedEvent,
+    OrphanSummary,
     Page,
     Provider,
     ReportSubscription,
@@ -100,6 +101,11 @@ class Store(Protocol):
 
     def get_event(self, provider_id: str, event_id: str) -> Event | None: ...
 
+    def get_events(self, provider_id: str, event_ids: Sequence[str]) -> dict[str, Event]:
+        """The provider's stored events among ``event_ids``, by event id (absent ones left out); at
+        most 500 ids a call. Ingest reads the events a request found already stored, to tell a
+        retry (same content) from a reused id (other content)."""
+
     # -- activities (relationship analytics) ------------------------------------------------------
     def upsert_activities(self, activities: Sequence[Activity]) -> list[bool]:
         """Insert or replace by ``doc_id``; ``True`` where the activity was new."""
@@ -167,6 +173,17 @@ class Store(Protocol):
 
     def purge_events(self, ingested_before: datetime, limit: int) -> int:
         """Delete up to ``limit`` events ingested before ``ingested_before``; returns how many."""
+
+    def purge_failed_events(self, changed_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` failed events last changed (received, replayed or erased) before
+        ``changed_before``, oldest first; returns how many."""
+
+    # -- events waiting for their conversation (written by the aggregation) -------------------------
+    def put_orphan_summaries(self, summaries: Sequence[OrphanSummary]) -> None:
+        """Replace every provider's summary by ``summaries`` (one per provider): a provider left out
+        has none any more (its conversations arrived)."""
+
+    def get_orphan_summary(self, provider_id: str) -> OrphanSummary | None: ...
 
     # -- aggregator coordination ------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:

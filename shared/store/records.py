@@ -145,6 +145,9 @@ class Event:
     # external correlation id.
     client_session_id: str | None = None
     external_correlation_id: str | None = None
+    # sha256 of the event's content as the provider sent it (``shared.ingest.events.content_digest``):
+    # a reused eventId with other content is a conflict, not a duplicate. None: stored before digests.
+    digest: str | None = None
 
     @property
     def doc_id(self) -> str:
@@ -173,6 +176,24 @@ class Activity:
         return shard_of(self.doc_id)
 
 
+# What a failed event keeps of its payload at most (UTF-8 bytes): twice the largest event ingest
+# accepts, so every payload that could ever be replayed is kept whole, and a document stays far
+# below Firestore's 1 MiB whatever a request carried.
+MAX_KEPT_PAYLOAD_BYTES = 64 * 1024
+
+
+def kept_payload(text: str) -> tuple[str, int | None, str | None]:
+    """``(payload, payload_bytes, payload_digest)`` of a rejected payload's text: whole when it fits,
+    else its first ``MAX_KEPT_PAYLOAD_BYTES`` (cut at a character boundary), size and sha256."""
+    if len(text) <= MAX_KEPT_PAYLOAD_BYTES // 4:  # even 4-byte characters fit: no need to encode
+        return text, None, None
+    data = text.encode()
+    if len(data) <= MAX_KEPT_PAYLOAD_BYTES:
+        return text, None, None
+    head = data[:MAX_KEPT_PAYLOAD_BYTES].decode("utf-8", "ignore")
+    return head, len(data), hashlib.sha256(data).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class FailedEvent:
     """An event we could not accept, kept whole with its reason so an operator can replay it."""
@@ -185,9 +206,32 @@ class FailedEvent:
     details: list[dict[str, Any]]
     payload: str
     envelope: dict[str, Any]
-    status: str = "open"  # open | replayed
+    status: str = "open"  # open | replayed | erased
     replayed_at: datetime | None = None
     replayed_event_id: str | None = None
+    # Past MAX_KEPT_PAYLOAD_BYTES only the start of the payload is kept (``payload`` is then no JSON):
+    # its size and sha256 say what was received. None: the payload is whole.
+    payload_bytes: int | None = None
+    payload_digest: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.payload_digest is not None
+
+
+@dataclass(frozen=True, slots=True)
+class OrphanSummary:
+    """A provider's events whose conversation never arrived, as the last aggregation run saw them
+    (``shared.aggregate.orphans``): counts, the oldest, and the longest-waiting conversation ids
+    (``examples``: ``{"conversationId", "events", "firstEventTimestamp"}``, JSON values)."""
+
+    provider_id: str
+    events: int
+    conversations: int
+    oldest_event_ts: datetime
+    oldest_ingested_at: datetime
+    computed_at: datetime
+    examples: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from shared.private_files import create_private, make_private, private_parent
 from shared.store.codec import decode_cursor, encode_cursor, from_iso, to_iso
 from shared.store.erasure import PERSON_RECORD_TYPES, Erasure
 from shared.store.errors import AlreadyExists, NotFound, StoreUnavailable
@@ -43,6 +43,7 @@ from shared.store.records import (
     Event,
     EventDefinition,
     FailedEvent,
+    OrphanSummary,
     Page,
     Provider,
     ProviderFlag,
@@ -82,7 +83,7 @@ CREATE TABLE IF NOT EXISTS events (
     name TEXT NOT NULL, reason TEXT, event_ts TEXT NOT NULL, response_action TEXT,
     additional_data TEXT, custom_data TEXT NOT NULL, schema TEXT NOT NULL,
     ingested_at TEXT NOT NULL, shard INTEGER NOT NULL, client_session_id TEXT,
-    external_correlation_id TEXT);
+    external_correlation_id TEXT, digest TEXT);
 CREATE INDEX IF NOT EXISTS events_scan ON events (ingested_at, doc_id);
 CREATE TABLE IF NOT EXISTS activities (
     doc_id TEXT PRIMARY KEY, provider_id TEXT NOT NULL, activity_id TEXT NOT NULL,
@@ -92,7 +93,8 @@ CREATE TABLE IF NOT EXISTS failed_events (
     provider_id TEXT NOT NULL, failed_id TEXT NOT NULL, received_at TEXT NOT NULL,
     code TEXT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL, payload TEXT NOT NULL,
     envelope TEXT NOT NULL, status TEXT NOT NULL, replayed_at TEXT, replayed_event_id TEXT,
-    changed_at TEXT NOT NULL, PRIMARY KEY (provider_id, failed_id));
+    changed_at TEXT NOT NULL, payload_bytes INTEGER, payload_digest TEXT,
+    PRIMARY KEY (provider_id, failed_id));
 CREATE INDEX IF NOT EXISTS failed_list ON failed_events (provider_id, received_at, failed_id);
 CREATE INDEX IF NOT EXISTS failed_scan ON failed_events (changed_at, provider_id, failed_id);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at TEXT NOT NULL);
@@ -114,6 +116,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
     payload TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, last_attempt_at TEXT,
     last_error TEXT, message_id TEXT, sent_at TEXT, PRIMARY KEY (kind, provider_id, delivery_id));
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (kind, status, created_at);
+CREATE TABLE IF NOT EXISTS orphan_summaries (
+    provider_id TEXT PRIMARY KEY, events INTEGER NOT NULL, conversations INTEGER NOT NULL,
+    oldest_event_ts TEXT NOT NULL, oldest_ingested_at TEXT NOT NULL, computed_at TEXT NOT NULL,
+    examples TEXT NOT NULL);
 """
 
 _BUSY_TIMEOUT_MS = 5000
@@ -141,7 +147,9 @@ class SqliteStore:
         self._busy_timeout_ms = busy_timeout_ms
         self._memory = path == ":memory:"
         if not self._memory:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_parent(path)
+            create_private(path)
+            make_private(path, "-wal", "-shm")  # a store created by an older version
         self._local = threading.local()
         # An in-memory database exists per connection: share one, guarded by a lock.
         self._shared: sqlite3.Connection | None = None
@@ -532,9 +540,10 @@ class SqliteStore:
                         shard_of(doc_id),
                         e.client_session_id,
                         e.external_correlation_id,
+                        e.digest,
                     )
                 )
-            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         return stored
 
     def get_event(self, provider_id: str, event_id: str) -> Event | None:
@@ -543,6 +552,15 @@ class SqliteStore:
                 "SELECT * FROM events WHERE doc_id = ?", (scoped_id(provider_id, "event", event_id),)
             ).fetchone()
         return _event(row) if row else None
+
+    def get_events(self, provider_id: str, event_ids: Sequence[str]) -> dict[str, Event]:
+        ids = [scoped_id(provider_id, "event", e) for e in dict.fromkeys(event_ids)]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._read() as db:
+            rows = db.execute(f"SELECT * FROM events WHERE doc_id IN ({marks})", ids).fetchall()
+        return {r["event_id"]: _event(r) for r in rows}
 
     @staticmethod
     def _existing(db: sqlite3.Connection, table: str, ids: list[str]) -> set[str]:
@@ -583,7 +601,7 @@ class SqliteStore:
         with self._write() as db:
             for f in failed:
                 cur = db.execute(
-                    "INSERT OR IGNORE INTO failed_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR IGNORE INTO failed_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         f.provider_id,
                         f.failed_id,
@@ -597,6 +615,8 @@ class SqliteStore:
                         to_iso(f.replayed_at),
                         f.replayed_event_id,
                         to_iso(f.replayed_at or f.received_at),
+                        f.payload_bytes,
+                        f.payload_digest,
                     ),
                 )
                 stored.append(cur.rowcount == 1)
@@ -758,6 +778,7 @@ class SqliteStore:
             hits = [r["failed_id"] for r in rows if matches(_failed(r))]
             db.executemany(
                 "UPDATE failed_events SET payload = 'null', envelope = '{}', details = '[]', "
+                "payload_bytes = NULL, payload_digest = NULL, "
                 "status = 'erased', changed_at = ? WHERE provider_id = ? AND failed_id = ?",
                 [(to_iso(at), provider_id, failed_id) for failed_id in hits],
             )
@@ -817,6 +838,15 @@ class SqliteStore:
                 [(to_iso(at), e.provider_id, e.erasure_id) for e in erasures],
             )
 
+    def purge_failed_events(self, changed_before: datetime, limit: int) -> int:
+        with self._write() as db:
+            cur = db.execute(
+                "DELETE FROM failed_events WHERE rowid IN ("
+                "SELECT rowid FROM failed_events WHERE changed_at < ? ORDER BY changed_at LIMIT ?)",
+                (to_iso(changed_before), limit),
+            )
+        return cur.rowcount
+
     def purge_events(self, ingested_before: datetime, limit: int) -> int:
         with self._write() as db:
             cur = db.execute(
@@ -825,6 +855,43 @@ class SqliteStore:
                 (to_iso(ingested_before), limit),
             )
         return cur.rowcount
+
+    # -- events waiting for their conversation -----------------------------------------------------
+    def put_orphan_summaries(self, summaries: Sequence[OrphanSummary]) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM orphan_summaries")
+            db.executemany(
+                "INSERT INTO orphan_summaries VALUES (?,?,?,?,?,?,?)",
+                [
+                    (
+                        o.provider_id,
+                        o.events,
+                        o.conversations,
+                        to_iso(o.oldest_event_ts),
+                        to_iso(o.oldest_ingested_at),
+                        to_iso(o.computed_at),
+                        _dumps(list(o.examples)),
+                    )
+                    for o in summaries
+                ],
+            )
+
+    def get_orphan_summary(self, provider_id: str) -> OrphanSummary | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT * FROM orphan_summaries WHERE provider_id = ?", (provider_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return OrphanSummary(
+            provider_id=row["provider_id"],
+            events=row["events"],
+            conversations=row["conversations"],
+            oldest_event_ts=from_iso(row["oldest_event_ts"]),
+            oldest_ingested_at=from_iso(row["oldest_ingested_at"]),
+            computed_at=from_iso(row["computed_at"]),
+            examples=tuple(json.loads(row["examples"])),
+        )
 
     # -- aggregator coordination ------------------------------------------------------------------
     def acquire_lease(self, name: str, owner: str, now: datetime, ttl_seconds: float) -> bool:
@@ -1033,11 +1100,14 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
     columns = {r["name"] for r in db.execute("PRAGMA table_info(providers)")}
     if "require_signature" not in columns:
         db.execute("ALTER TABLE providers ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0")
-    # CIF logAnalyticsEvent fields, appended in SCHEMA's order (events are inserted by position).
+    # Event fields added since, appended in SCHEMA's order (events are inserted by position).
     columns = {r["name"] for r in db.execute("PRAGMA table_info(events)")}
-    for column in ("client_session_id", "external_correlation_id"):
+    for column in ("client_session_id", "external_correlation_id", "digest"):
         if column not in columns:
             db.execute(f"ALTER TABLE events ADD COLUMN {column} TEXT")
+    if "payload_digest" not in {r["name"] for r in db.execute("PRAGMA table_info(failed_events)")}:
+        db.execute("ALTER TABLE failed_events ADD COLUMN payload_bytes INTEGER")
+        db.execute("ALTER TABLE failed_events ADD COLUMN payload_digest TEXT")
 
 
 def _api_key(r: sqlite3.Row) -> ApiKey:
@@ -1081,6 +1151,7 @@ def _event(r: sqlite3.Row) -> Event:
         ingested_at=from_iso(r["ingested_at"]),
         client_session_id=r["client_session_id"],
         external_correlation_id=r["external_correlation_id"],
+        digest=r["digest"],
     )
 
 
@@ -1110,6 +1181,8 @@ def _failed(r: sqlite3.Row) -> FailedEvent:
         status=r["status"],
         replayed_at=from_iso(r["replayed_at"]),
         replayed_event_id=r["replayed_event_id"],
+        payload_bytes=r["payload_bytes"],
+        payload_digest=r["payload_digest"],
     )
 
 

@@ -10,10 +10,14 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
 from shared.config import settings
-from shared.warehouse.port import Warehouse
+
+if TYPE_CHECKING:  # the port imports pyarrow, which ingest (asking only for the retention) never needs
+    from shared.warehouse.port import Warehouse
 
 _DUCKDB_OPTIONS = {"lock_timeout_s"}
 _BIGQUERY_OPTIONS = {"location", "partition_expiration_days", "maximum_bytes_billed"}
@@ -42,6 +46,31 @@ def _expiration_days(options: dict[str, str]) -> int | None:
     if options.get("partition_expiration_days") == "0":
         return None
     return _positive_int(options, "partition_expiration_days") or settings().warehouse_retention_days
+
+
+def first_kept_day(today: date, retention_days: int) -> date:
+    """The first UTC day whose partitions a warehouse keeping ``retention_days`` still holds."""
+    return today - timedelta(days=retention_days)
+
+
+def retention_days(url: str) -> int | None:
+    """How many days the warehouse at ``url`` keeps a day partition; ``None``: forever (BigQuery
+    with ``partition_expiration_days=0``). Ingest refuses data older than that: it would be dropped
+    by the next aggregation run (docs/api.md). A URL the aggregation would refuse falls back to
+    ``ANALYTICS_WAREHOUSE_RETENTION_DAYS`` here; the aggregation reports the mistake."""
+    parsed = urlparse(url)
+    if parsed.scheme == "bigquery":
+        try:
+            return _expiration_days(_options(parsed.query, _BIGQUERY_OPTIONS, url))
+        except ValueError:
+            pass
+    return settings().warehouse_retention_days
+
+
+def kept_from(url: str, today: date) -> date | None:
+    """The first UTC day the warehouse at ``url`` keeps (``None``: it keeps every day)."""
+    days = retention_days(url)
+    return None if days is None else first_kept_day(today, days)
 
 
 def open_warehouse(url: str) -> Warehouse:

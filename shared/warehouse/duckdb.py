@@ -14,12 +14,12 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from shared.private_files import make_private, private_parent
 from shared.warehouse.ddl import (
     View,
     column_type,
@@ -54,8 +54,9 @@ class DuckDbWarehouse:
     def __init__(self, path: str, lock_timeout_s: float = 10.0):
         self.path = path
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_parent(path)
         self._conn = self._connect(path, lock_timeout_s)
+        self._private()
         self._staged: dict[str, int] = {}
 
     @staticmethod
@@ -97,6 +98,7 @@ class DuckDbWarehouse:
                 self._conn.execute(create_view(view, "duckdb", view.name, rename))
             for statement in comment_statements(tables, all_views, self._comments()):
                 self._conn.execute(statement)
+        self._private()
 
     def _comments(self) -> dict[tuple[str, str | None], str | None]:
         """Current comments of every table, view and column of the main schema."""
@@ -205,7 +207,13 @@ class DuckDbWarehouse:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+        self._private()  # the write-ahead log may have been created by this transaction
         return summary
+
+    def _private(self) -> None:
+        """DuckDB creates its file and write-ahead log with the process's umask: make them 0600."""
+        if self.path != ":memory:":
+            make_private(self.path, ".wal")
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         with self._errors():

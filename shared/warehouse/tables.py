@@ -175,7 +175,7 @@ RAW_FAILED_EVENTS = Table(
         C("code", "STRING", "Rejection code, e.g. invalid_event", True),
         C("message", "STRING", "Rejection message", True),
         C("kind", "STRING", "event or activity", True),
-        C("status", "STRING", "open or replayed", True),
+        C("status", "STRING", "open, replayed or erased (a customer erasure redacted it)", True),
         C("replayed_at", "TIMESTAMP", "When an operator replayed it"),
     ),
     key=("provider_id", "failed_id"),
@@ -581,4 +581,22 @@ RELATIONSHIP_DAILY_ACTIVITY = Table(
     key=("day", "provider_id", "regarding_type", "regarding_id", "activity_type", "initiated_by"),
     partition_by="day",
     cluster_by=("provider_id", "regarding_id"),
+)
+
+ORPHAN_EVENTS = Table(
+    "orphan_events",
+    "Events waiting for their conversation: one row per conversation id that events were logged under "
+    "but that was never registered. They count in no KPI until the conversation arrives (the next run "
+    "then counts them and removes the row); they wait as long as their days are kept.",
+    (
+        C("provider_id", "STRING", "Provider", True),
+        C("conversation_id", "STRING", "The conversation id the events name", True),
+        C("events", "INT64", "Events logged under it", True),
+        C("first_event_ts", "TIMESTAMP", "eventTimestamp of the earliest", True),
+        C("last_event_ts", "TIMESTAMP", "eventTimestamp of the latest", True),
+        C("first_ingested_at", "TIMESTAMP", "When the first of them was accepted", True),
+    ),
+    key=("provider_id", "conversation_id"),
+    partition_by="last_event_ts",
+    cluster_by=("provider_id",),
 )

@@ -117,6 +117,12 @@ deep_values = st.builds(
 
 # -- timestamps -------------------------------------------------------------------------------------
 
+# The warehouse keeps 730 days (ANALYTICS_WAREHOUSE_RETENTION_DAYS): ingest refuses events, activities
+# and conversations older than its first kept day. Valid timestamps are drawn after it, with a margin.
+KEPT_FROM = (NOW - timedelta(days=729)).replace(hour=0, minute=0, second=0, microsecond=0)
+# A recent day for fixed texts whose verdict must come from their shape, never from their age.
+RECENT = (NOW - timedelta(days=30)).date().isoformat()
+
 OFFSETS = [timedelta(0), timedelta(hours=5, minutes=30), timedelta(hours=-8), timedelta(hours=14)]
 EXTREME_OFFSETS = [timedelta(hours=23, minutes=59), timedelta(hours=-23, minutes=-59)]
 
@@ -130,7 +136,10 @@ def iso(dt: datetime, offset: timedelta | None, zulu: bool) -> str:
 
 valid_timestamp = st.builds(
     iso,
-    st.datetimes(min_value=datetime(2001, 1, 2), max_value=NOW.replace(tzinfo=None) - timedelta(days=2)),
+    st.datetimes(
+        min_value=KEPT_FROM.replace(tzinfo=None) + timedelta(days=1),
+        max_value=NOW.replace(tzinfo=None) - timedelta(days=2),
+    ),
     st.sampled_from(OFFSETS),
     st.booleans(),
 )
@@ -154,7 +163,10 @@ FIXED_TIMESTAMPS: list[tuple[str, bool | None]] = [
     ("2024-13-01T00:00:00Z", True),
     ("2024-06-01T24:00:01Z", True),
     ("2024-06-01T00:00:00+25:00", True),
-    ("2024-06-01T23:59:60Z", None),  # a leap second: refusing and taking are both defensible
+    (f"{RECENT}T23:59:60Z", True),  # a leap second: no instant a store or warehouse can hold
+    (f"{RECENT}T12:00:00+05", True),  # an offset without minutes
+    (f"{RECENT}T12:00:00-11", True),
+    (f"{RECENT}T12:60:00Z", True),
     ("2024-06-01 12:00:00Z", None),
     ("+002024-06-01T00:00:00Z", None),
     ("2024-06-01T00:00:00.1234567891Z", None),
@@ -172,9 +184,11 @@ def _timestamp_case(dt: datetime, offset: timedelta | None, ahead_days: int) -> 
         return text, True  # not even representable in UTC
     if utc < datetime(2000, 1, 1, tzinfo=UTC) or utc > NOW + timedelta(days=ahead_days + 1):
         return text, True
-    if datetime(2000, 1, 2, tzinfo=UTC) < utc < NOW + timedelta(hours=12):
+    if KEPT_FROM + timedelta(days=1) < utc < NOW + timedelta(hours=12):
         return text, False
-    return text, None  # near a boundary, or ahead where the field may (or may not) plan ahead
+    # Near a boundary; ahead where the field may (or may not) plan ahead; or older than the warehouse
+    # keeps, which the fields that decide a day (event, activity start, conversation) refuse.
+    return text, None
 
 
 def edge_timestamps(ahead_days: int) -> st.SearchStrategy[tuple[Any, bool | None]]:
@@ -378,7 +392,7 @@ REPLAY = {"failedIds": F("list", limit=500), "limit": F("int", nullable=False)}
 # -- valid objects ----------------------------------------------------------------------------------
 
 # Before every generated valid timestamp, so an end or close time drawn later is never before it.
-EARLY = "2000-06-01T00:00:00Z"
+EARLY = KEPT_FROM.isoformat().replace("+00:00", "Z")
 
 custom_data = st.lists(
     st.fixed_dictionaries(

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from shared.store import store_for
 from tests.fuzz.bodies import (
     OPERATOR_BODIES,
+    RECENT,
     activity_batches,
     body_level_expectation,
     break_object,
@@ -240,13 +241,13 @@ def test_operator_routes(world: World) -> None:
 
 # -- the transport: content types, encodings, JSON syntax, sizes ------------------------------------
 
-EVENT = {"kpiEventName": "ChatStarted", "eventTimestamp": "2024-06-01T00:00:00Z"}
+EVENT = {"kpiEventName": "ChatStarted", "eventTimestamp": f"{RECENT}T00:00:00Z"}
 ACTIVITY = {
     "activityId": "a1",
     "activityType": "email",
     "regardingType": "account",
     "regardingId": "r1",
-    "startTimestamp": "2024-06-01T00:00:00Z",
+    "startTimestamp": f"{RECENT}T00:00:00Z",
     "parties": [{"partyId": "p1", "side": "us", "role": "from"}],
 }
 # (function, method, path, a valid body, body required, statuses meaning "taken")
@@ -268,7 +269,7 @@ ROUTES: list[tuple[str, str, str, dict[str, Any], bool, set[tuple[int, str | Non
                 "conversationId": "c1",
                 "channel": "chat",
                 "direction": "inbound",
-                "conversationTimestamp": "2024-06-01T00:00:00Z",
+                "conversationTimestamp": f"{RECENT}T00:00:00Z",
             }
         },
         True,

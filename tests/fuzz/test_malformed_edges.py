@@ -29,6 +29,7 @@ from tests.fuzz.bodies import (
     PARTY,
     PROVIDER_CREATE,
     PROVIDER_PATCH,
+    RECENT,
     REPLAY,
     SESSION,
     F,
@@ -43,7 +44,7 @@ from tests.fuzz.harness import (
 )
 
 MAX_BODY = 1024 * 1024
-TS = "2024-06-01T12:00:00Z"
+TS = f"{RECENT}T12:00:00Z"
 JSON = {"Content-Type": "application/json"}
 
 
@@ -121,7 +122,7 @@ def wrong_values(spec: F) -> list[Any]:
     values = [v for k, v in kinds.items() if k not in accepted]
     values += {
         "enum": ["NotAChoice"],
-        "ts": ["2024-06-01T12:00:00"],
+        "ts": [f"{RECENT}T12:00:00"],
         "bool": [0, "true"],
         "int": [0, 501, 5.0],
         "id": ["", "x" * (spec.limit + 1), "a\nb"],
@@ -432,7 +433,7 @@ def test_lone_surrogates_escaped_in_an_item_are_not_a_500(world: World, kind: st
     reject the item and keep it — never a 500 (the failed-event store must still hold the payload)."""
     provider_id, key = world.new_provider()
     if kind == "event":
-        inner = '{"kpiEventName": "ChatStarted", "eventTimestamp": "2024-06-01T12:00:00Z", ' + member + "}"
+        inner = '{"kpiEventName": "ChatStarted", "eventTimestamp": "' + TS + '", ' + member + "}"
         inner = inner.replace('"kpiEventName": "ChatStarted", ', "") if "kpiEventName" in member else inner
         text = '{"conversationId": "c1", "providerSessionId": "s1", "events": [' + inner + "]}"
         path = "/v1/events"
@@ -489,7 +490,9 @@ def test_numbers_beyond_a_double_are_not_taken_as_infinity(world: World, number:
         text = (
             '{"conversationId": "c1", "providerSessionId": "s1", "events": [{"kpiEventName": "'
             + name
-            + '", "eventTimestamp": "2024-06-01T12:00:00Z", "customData": [{"attribute": "x", "value": '
+            + '", "eventTimestamp": "'
+            + TS
+            + '", "customData": [{"attribute": "x", "value": '
             + number
             + "}]}]}"
         )
@@ -539,7 +542,7 @@ def test_a_lone_surrogate_in_a_conversation_id_is_refused(world: World) -> None:
     """An id that is no Unicode text is refused (for the body or the field) and never stored."""
     provider_id, key = world.new_provider()
     conv = '{"conversationId": "\\ud800", "channel": "chat", "direction": "inbound", '
-    text = '{"conversation": ' + conv + '"conversationTimestamp": "2024-06-01T12:00:00Z"}}'
+    text = '{"conversation": ' + conv + '"conversationTimestamp": "' + TS + '"}}'
     response = ingest_raw(world, key, "/v1/conversations", text)
     got = (response.status_code, error_code(response.get_data()))
     assert got in {(400, "invalid_utf8"), (422, "validation_failed")}, got

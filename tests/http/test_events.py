@@ -3,6 +3,7 @@ arrival, the standard event rules, and the failed-events store with replay."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -83,13 +84,74 @@ def test_duplicates_within_and_across_requests(world, acme):
     e = event("CallHold", eventId="hold-1")
     body = _post(world, acme, e, e, e)
     assert _statuses(body) == [("accepted", None), ("duplicate", None), ("duplicate", None)]
-    # eventId is the key: the first write wins even if a retry carries other content.
+    # eventId is the key: the first write wins; the same id with other content is a conflict, kept.
     body = _post(world, acme, {**e, "eventTimestamp": ts(99)})
-    assert _statuses(body) == [("duplicate", None)]
+    assert _statuses(body) == [("rejected", "event_id_conflict")]
     assert world.store.get_event("acme", "hold-1").event_ts == datetime.fromisoformat(
         e["eventTimestamp"].replace("Z", "+00:00")
     )
     assert [ev.event_id for ev in stored_events(world.store, "acme")] == ["hold-1"]
+
+
+def test_a_reused_event_id_with_other_content_is_rejected_and_kept_never_dropped(world, acme):
+    """A provider numbering events per conversation (1, 2, 3 ...) reuses ids across conversations."""
+    first = _post(world, acme, event("CallHold", eventId="1"), event("CallUnhold", eventId="2"))
+    assert (first["accepted"], first["rejected"]) == (2, 0)
+    second = _post(
+        world,
+        acme,
+        event("CallHold", eventId="1"),
+        event("CallUnhold", eventId="2"),
+        conversation_id="conv-2",
+    )
+    assert (second["accepted"], second["duplicates"], second["rejected"]) == (0, 0, 2)
+    assert _statuses(second) == [("rejected", "event_id_conflict")] * 2
+    detail = second["results"][0]["error"]["details"][0]
+    assert detail["storedDigest"] != detail["receivedDigest"]
+    assert world.store.get_event("acme", "1").digest == detail["storedDigest"]
+
+    kept = world.failed("acme", "open")
+    assert {f["code"] for f in kept} == {"event_id_conflict"} and len(kept) == 2
+    assert {f["envelope"]["conversationId"] for f in kept} == {"conv-2"}
+    assert {f["payload"]["eventId"] for f in kept} == {"1", "2"}
+    # Retrying the conflicting request keeps each conflict once; retrying the first is a duplicate.
+    _post(
+        world,
+        acme,
+        event("CallHold", eventId="1"),
+        event("CallUnhold", eventId="2"),
+        conversation_id="conv-2",
+    )
+    assert len(world.failed("acme")) == 2
+    retry = _post(world, acme, event("CallHold", eventId="1"), event("CallUnhold", eventId="2"))
+    assert (retry["accepted"], retry["duplicates"], retry["rejected"]) == (0, 2, 0)
+    # Replay cannot resolve it: the stored event keeps its id, the conflict stays open and visible.
+    replay = world.providers.post(
+        "/v1/providers/acme/failed-events/replay", json={"limit": 10}, headers=world.admin
+    ).json
+    assert {r["status"] for r in replay["results"]} == {"rejected"}
+    assert len(world.failed("acme", "open")) == 2
+
+
+def test_the_same_content_in_another_spelling_is_still_a_duplicate(world, acme):
+    """Same canonical content: the instant, not its spelling; customData pairs in any order."""
+    sent = event(
+        "CallHold", eventId="h", eventTimestamp="2026-01-01T10:00:00Z", customData=custom(a=1, b="x")
+    )
+    assert _post(world, acme, sent)["accepted"] == 1
+    again = {**sent, "eventTimestamp": "2026-01-01T11:00:00+01:00", "customData": custom(b="x", a=1)}
+    assert _statuses(_post(world, acme, again)) == [("duplicate", None)]
+
+
+def test_an_event_stored_before_digests_existed_is_compared_by_its_content(world, acme):
+    e = event("CallHold", eventId="old")
+    _post(world, acme, e)
+    with sqlite3.connect(world.store._path) as db:  # as a store written by the previous version
+        db.execute("UPDATE events SET digest = NULL")
+    assert _statuses(_post(world, acme, e)) == [("duplicate", None)]
+    assert _statuses(_post(world, acme, {**e, "kpiEventReason": "other"})) == [
+        ("rejected", "event_id_conflict")
+    ]
 
 
 def test_events_before_their_conversation_are_kept(world, acme):
@@ -244,7 +306,13 @@ def test_invalid_events_are_rejected_with_a_reason_and_kept(world, acme, evt, co
         (event("UserInteracted"), {}),
         (event("SessionClosed", kpiEventReason="SomethingNew"), {}),
         (event("ChatStarted", eventTimestamp="2026-11-23T08:15:00.123456+01:00"), {}),
-        (event("ChatStarted", eventTimestamp="2000-01-01T00:00:00Z"), {}),
+        # The first day the warehouse keeps (730 days by default) is accepted from its first instant.
+        (
+            event(
+                "ChatStarted", eventTimestamp=f"{datetime.now(UTC).date() - timedelta(days=730)}T00:00:00Z"
+            ),
+            {},
+        ),
         (event("ChatStarted", eventTimestamp=(datetime.now(UTC) + timedelta(hours=23)).isoformat()), {}),
     ],
 )

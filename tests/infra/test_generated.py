@@ -122,12 +122,13 @@ def test_firestore_indexes_cover_the_sharded_scans_and_the_ttl():
     overrides = document["field_overrides"]
     ttl = {key: spec for key, spec in overrides.items() if spec["ttl"]}
     assert ttl == {
-        f"events/{firestore_indexes.TTL_FIELD}": {
-            "collection": "events",
+        f"{collection}/{firestore_indexes.TTL_FIELD}": {
+            "collection": collection,
             "field": firestore_indexes.TTL_FIELD,
             "indexed": False,
             "ttl": True,
         }
+        for collection in ("events", "failed_events")
     }
     scanned = set(firestore_indexes.SCAN_FIELDS.values())
     for spec in overrides.values():

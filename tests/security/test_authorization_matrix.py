@@ -37,6 +37,7 @@ from shared.endpoints import ingest as ingest_routes
 from shared.endpoints import providers as provider_routes
 from shared.store import store_for
 from shared.store.records import AlertThreshold, AuditEntry, ReportSubscription
+from tests.fuzz.bodies import RECENT
 from tests.fuzz.harness import contract_problems, error_code
 from tests.support.functions import function_client
 
@@ -107,6 +108,8 @@ MATRIX: dict[str, tuple[Cell, ...]] = {
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
     "providers DELETE /v1/providers/{p}/alert-thresholds/{t}":
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
+    "providers GET /v1/providers/{p}/orphan-events":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
     "providers GET /openapi.json":
         (OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK),
     "providers GET /healthz":
@@ -131,7 +134,7 @@ SIGNING_MATRIX: dict[str, tuple[Cell, ...]] = {
 }
 # fmt: on
 
-TS = "2024-06-01T12:00:00Z"
+TS = f"{RECENT}T12:00:00Z"
 UNKNOWN_KEY = "cak_0123456789abcdef_" + "x" * 43
 CUSTOMER = "matrix-customer"
 SUBSCRIPTION = "matrix-subscription"

@@ -17,10 +17,11 @@ import pytest
 import shared.auth.api_keys
 import shared.auth.guard
 from shared.endpoints import providers as provider_routes
+from tests.fuzz.bodies import RECENT
 from tests.fuzz.harness import contract_problems, error_code, strict_json
 from tests.support.functions import ROOT, function_client
 
-TS = "2024-06-01T12:00:00Z"
+TS = f"{RECENT}T12:00:00Z"
 AUTH_SOURCES = sorted((ROOT / "shared" / "auth").glob("*.py"))
 
 

@@ -363,6 +363,21 @@ def test_a_cif_conversation_document_round_trips(store):
     assert store.get_conversation("acme", "c-cif").data == data
 
 
+def test_events_keep_their_digest_and_are_read_back_by_id(store):
+    with_digest = event("d-1", digest="ab" * 32)
+    without = event("d-2")  # stored before digests existed
+    store.insert_events([with_digest, without, event("d-1", provider_id="globex", digest="cd" * 32)])
+    found = store.get_events("acme", ["d-1", "d-2", "missing", "d-1"])
+    assert found == {"d-1": with_digest, "d-2": without}
+    assert found["d-2"].digest is None
+    # Scoped by provider, and nothing for nothing.
+    assert store.get_events("globex", ["d-1", "d-2"])["d-1"].digest == "cd" * 32
+    assert store.get_events("acme", []) == {}
+    # A rewrite (erasure) keeps the digest of what was sent.
+    store.rewrite_events("acme", "c-1", lambda e: replace(e, additional_data=None))
+    assert store.get_event("acme", "d-1").digest == "ab" * 32
+
+
 def test_large_batches_are_split_and_every_event_decided(store):
     # More than one request's worth (500 writes), with duplicates on both sides of the split.
     events = [event(f"bulk-{i}", ingested=i / 1000) for i in range(520)]
@@ -637,3 +652,21 @@ def test_deliveries_are_created_once_and_keep_their_status(store):
     sending = replace(alert, status="sending", attempts=1, last_attempt_at=at(7))
     store.save_delivery(sending)
     assert store.due_deliveries("alert", 10) == [sending], "an attempt whose end is unknown is due again"
+
+
+def test_orphan_summaries_are_replaced_whole_per_run(store):
+    from shared.store.records import OrphanSummary
+
+    example = {"conversationId": "c-9", "events": 3, "firstEventTimestamp": "2026-11-23T09:00:00.000000Z"}
+    acme = OrphanSummary("acme", 3, 1, at(-60), at(-50), at(0), (example,))
+    globex = OrphanSummary("globex", 1, 1, at(-10), at(-5), at(0))
+    store.put_orphan_summaries([acme, globex])
+    assert store.get_orphan_summary("acme") == acme
+    assert store.get_orphan_summary("globex") == globex
+    # The next run: acme's conversations arrived, globex has more waiting.
+    later = replace(globex, events=4, computed_at=at(300))
+    store.put_orphan_summaries([later])
+    assert store.get_orphan_summary("acme") is None
+    assert store.get_orphan_summary("globex") == later
+    store.put_orphan_summaries([])
+    assert store.get_orphan_summary("globex") is None

@@ -40,6 +40,7 @@ STORE_COLLECTIONS = {
     "report_subscriptions",
     "alert_thresholds",
     "deliveries",
+    "orphan_summaries",
 }
 
 
@@ -88,14 +89,17 @@ def test_index_declarations_serve_the_queries():
         # An exempt field may be served by a composite index, but never by an equality we filter on.
         if not override.indexed:
             assert override.field_path not in {"shard", "provider_id", "status"}
-    assert [(o.collection, o.field_path) for o in FIELD_OVERRIDES if o.ttl] == [("events", TTL_FIELD)]
+    assert [(o.collection, o.field_path) for o in FIELD_OVERRIDES if o.ttl] == [
+        ("events", TTL_FIELD),
+        ("failed_events", TTL_FIELD),
+    ]
     assert ("failed_events", "received_at") in queried and len(LISTING_INDEXES) == 3
 
 
 @pytest.mark.emulator
 def test_documents_are_laid_out_for_sharded_scans_and_ttl(firestore_emulator):
     firestore_emulator.reset()
-    store = FirestoreStore(firestore_emulator.project, retention_days=30)
+    store = FirestoreStore(firestore_emulator.project, retention_days=30, failed_retention_days=7)
     client = firestore.Client(project=firestore_emulator.project)
     try:
         e = event("e-1", ingested=5)
@@ -114,6 +118,9 @@ def test_documents_are_laid_out_for_sharded_scans_and_ttl(firestore_emulator):
         store.add_failed_events([failed("f-1", received=2)])
         (doc,) = client.collection("failed_events").where(filter=FieldFilter("failed_id", "==", "f-1")).get()
         assert doc.get("changed_at") == at(2) and 0 <= doc.get("shard") < 16
+        assert doc.get(TTL_FIELD) == at(2) + timedelta(days=7)  # the TTL backstop of failed events
+        store.mark_failed_replayed("acme", "f-1", "e-1", at(9))
+        assert doc.reference.get().get(TTL_FIELD) == at(9) + timedelta(days=7)  # from the last change
         # Ids are hashes: no provider or event id shows up as a document path.
         ids = {
             d.id for c in ("events", "conversations", "failed_events") for d in client.collection(c).stream()

@@ -106,3 +106,22 @@ def test_expired_events_are_purged_oldest_first_within_the_limit(store: Store):
     assert store.purge_events(at(3), limit=10) == 1
     left = sorted(e.event_id for page in store.scan_events(None, at(100), 10) for e in page)
     assert left == ["e-3", "e-4", "e-5"]
+
+
+def test_failed_events_past_their_retention_are_purged_by_last_change(store: Store):
+    store.add_failed_events([failed(f"f-{i}", received=float(i)) for i in range(5)])
+    store.mark_failed_replayed("acme", "f-0", "e-0", at(50))  # a late change keeps it
+    assert store.purge_failed_events(at(3), limit=1) == 1
+    assert store.purge_failed_events(at(3), limit=10) == 1
+    left = sorted(f.failed_id for f in store.list_failed_events("acme", None, 10).items)
+    assert left == ["f-0", "f-3", "f-4"]
+
+
+def test_a_truncated_payload_keeps_its_size_and_digest_until_erased(store: Store):
+    big = replace(failed("big"), payload='{"x": "cut', payload_bytes=200_000, payload_digest="ef" * 32)
+    store.add_failed_events([big, failed("small")])
+    assert store.get_failed_event("acme", "big") == big and big.truncated
+    assert not store.get_failed_event("acme", "small").truncated
+    assert store.erase_failed_events("acme", lambda f: f.failed_id == "big", at(9)) == 1
+    erased = store.get_failed_event("acme", "big")
+    assert (erased.payload, erased.payload_bytes, erased.payload_digest) == ("null", None, None)

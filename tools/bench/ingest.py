@@ -1,7 +1,7 @@
 """Ingest throughput through the real HTTP path, next to its floors measured in the same run.
 
-Three functions, one after the other, each in its own functions-framework process (gunicorn, one
-worker, its default threads) on the same machine as the client:
+Three functions, one after the other, each in its own process served by ``tools/server.py``
+(waitress in front of the functions-framework app, its default threads) on the same machine as the client:
 
 - ``ingest`` — the product, started by ``tools.serve.LocalStack`` exactly as ``make serve`` starts it,
   with a registered provider whose analytics is on; events go to ``POST /v1/events`` with its API key;
@@ -267,6 +267,6 @@ def sections(results: list[Measured], plan: IngestPlan) -> list[Section]:
         )
     detail.notes.append(
         "server CPU: user + system time of the function's process group over the timed window; the "
-        "server is one gunicorn worker, so it can use at most one core"
+        "server is one Python process, so it can use at most one core"
     )
     return [summary, detail]

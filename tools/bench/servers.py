@@ -1,4 +1,4 @@
-"""A floor function in its own functions-framework process, launched with the same command line,
+"""A floor function in its own process, launched with the same command line (``tools/server.py``),
 host and environment handling as ``tools/serve.py`` launches the product's functions."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ FLOORS_SOURCE = Path(__file__).with_name("floors.py")
 @dataclass(frozen=True)
 class Served:
     url: str
-    pid: int  # leads the process group: the gunicorn arbiter, its worker below it
+    pid: int  # leads the process group: the server process
 
 
 @contextlib.contextmanager
@@ -41,7 +41,7 @@ def floor_server(target: str, store_path: Path, startup_timeout: float = 30.0) -
     command = [
         sys.executable,
         "-m",
-        "functions_framework",
+        "tools.server",
         "--target",
         target,
         "--source",

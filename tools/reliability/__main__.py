@@ -28,6 +28,7 @@ from tools.reliability import (
     concurrent_runs,
     firestore_outage,
     late_data,
+    slow_clients,
     soak,
     sqlite_lock,
     suites,
@@ -35,7 +36,17 @@ from tools.reliability import (
 from tools.reliability.report import render, replace_block
 from tools.serve import DEFAULT_DATA_DIR, ROOT
 
-CAMPAIGNS = ("sqlite-lock", "firestore-outage", "soak", "kills", "concurrent", "late", "fuzz", "authz")
+CAMPAIGNS = (
+    "sqlite-lock",
+    "firestore-outage",
+    "soak",
+    "slow-clients",
+    "kills",
+    "concurrent",
+    "late",
+    "fuzz",
+    "authz",
+)
 
 
 def _verdict(name: str, figures: dict[str, Any]) -> list[str]:
@@ -55,6 +66,12 @@ def _verdict(name: str, figures: dict[str, Any]) -> list[str]:
         problems.append(f"restated {figures['restated_days']}, expected {figures['expected_days']}")
     if name == "late" and figures["rows_of_other_days_rewritten"]:
         problems.append("rows of days no late data counts on were rewritten")
+    if figures.get("slow_clients_starved_others"):
+        problems.append(
+            f"p99 with slow clients {figures['under_attack']['p99_ms']} ms > {figures['max_p99_ms']} ms"
+        )
+    if name == "slow-clients" and figures.get("closed_by_server", 0) < figures.get("idle_connections", 0):
+        problems.append("the server left silent connections open past its idle timeout")
     if "exit_code" in figures and figures["exit_code"] != 0:
         problems.append(f"pytest exited {figures['exit_code']}")
     return problems
@@ -68,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--soak-rate", type=float, default=20.0, help="handled calls per second")
     parser.add_argument("--lock-seconds", type=float, default=60.0, help="SQLite lock campaign length")
     parser.add_argument("--outages", type=int, default=5, help="Firestore emulator stops and restarts")
+    parser.add_argument("--slow-clients", type=int, default=50, help="silent half-requests held open")
+    parser.add_argument("--slow-client-seconds", type=float, default=20.0)
     parser.add_argument("--kills", type=int, default=200, help="aggregation runs SIGKILLed")
     parser.add_argument("--kill-conversations", type=int, default=400)
     parser.add_argument("--concurrent-rounds", type=int, default=10)
@@ -99,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ).as_dict(),
         "concurrent": lambda: concurrent_runs.concurrent_campaign(
             data / "concurrent", rounds=args.concurrent_rounds, conversations=40 * args.concurrent_rounds
+        ).as_dict(),
+        "slow-clients": lambda: slow_clients.run(
+            data / "slow-clients", idle=args.slow_clients, seconds=args.slow_client_seconds
         ).as_dict(),
         "late": lambda: late_data.late_campaign(data / "late").as_dict(),
         "fuzz": lambda: suites.fuzz(args.fuzz_examples).as_dict(),

@@ -95,7 +95,7 @@ class RetryingClient:
                     method, self.base_url + path, json=body, headers=self._headers, timeout=self._timeout
                 )
             except requests.ConnectionError as exc:
-                # gunicorn closes a keep-alive connection idle for 2 s; a request sent on it at that
+                # the server closes a keep-alive connection left idle (tools/server.py); a request sent on it at that
                 # moment is reset unread. Every request of the API is safe to repeat, so a client sends
                 # it again on a fresh connection; a server that is gone fails every attempt.
                 self.answers.transport(type(exc).__name__)

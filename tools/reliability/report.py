@@ -105,6 +105,16 @@ def _summary(name: str, c: dict[str, Any]) -> list[str]:
         ]
     if name == "authz":
         return [f"{c.get('total_cases', 0)} matrix cells", _outcomes(c["outcomes"]), "as the matrix says"]
+    if name == "slow-clients":
+        attack, base = c["under_attack"], c["baseline"]
+        return [
+            f"{c['idle_connections']} silent half-requests held {c['seconds']} s "
+            f"(re-opened as the server closed them), an {c['oversized_request_line']['bytes'] // 2**20} MB "
+            "request line",
+            f"{attack['requests']} probes (health, one-event batch) on fresh connections",
+            f"{_statuses({'statuses': attack['statuses']})}; p50/p99 {attack['p50_ms']}/{attack['p99_ms']} ms "
+            f"(without slow clients {base['p50_ms']}/{base['p99_ms']} ms)",
+        ]
     return ["", "", ""]
 
 
@@ -153,6 +163,23 @@ def _details(name: str, c: dict[str, Any]) -> list[str]:
             lines.append(
                 f"- {campaign['name']}: {campaign['cases']} cases [{statuses}] {campaign['verdict']}"
             )
+    if name == "slow-clients":
+        closed, line = c["closed_after_s"], c["oversized_request_line"]
+        for label, probes in (("without slow clients", c["baseline"]), ("with them", c["under_attack"])):
+            lines.append(
+                f"- the well-behaved client {label}: {probes['requests']} probes, answers "
+                f"{_statuses(probes)}, {len(probes['failures'])} transport failures; p50 / p99 / max "
+                f"{probes['p50_ms']} / {probes['p99_ms']} / {probes['max_ms']} ms"
+            )
+        lines.append(f"- held when the p99 with slow clients stays under {c['max_p99_ms']} ms")
+        lines.append(
+            f"- silent sockets closed by the server: {c['closed_by_server']}, after {closed['min']}–{closed['max']} s "
+            f"(idle timeout {c['idle_timeout_s']} s); still held when probing ended: {c['held_open_while_probing']}"
+        )
+        lines.append(
+            f"- a {line['bytes']}-byte request line: answered `{line['answer']}` (JSON: {line['json']}) "
+            f"after {line['seconds']} s"
+        )
     if "command" in c:
         lines.append(f"- `{c['command']}`: {_outcomes(c['outcomes'])} in {c['seconds']} s")
     lines.append("")

@@ -35,7 +35,7 @@ def ingest_stack(data_dir: Path, store_url: str, *, aggregate: bool = False, **s
 
 
 def tree_rss(pid: int) -> int:
-    """Resident memory of a process and its children (the gunicorn arbiter and its worker), bytes."""
+    """Resident memory of a process and its children (the server and anything it started), bytes."""
     root = psutil.Process(pid)
     total = 0
     for process in [root, *root.children(recursive=True)]:

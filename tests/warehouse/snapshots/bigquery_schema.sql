@@ -108,7 +108,7 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_failed_events` (
   code STRING NOT NULL OPTIONS(description="Rejection code, e.g. invalid_event"),
   message STRING NOT NULL OPTIONS(description="Rejection message"),
   kind STRING NOT NULL OPTIONS(description="event or activity"),
-  status STRING NOT NULL OPTIONS(description="open or replayed"),
+  status STRING NOT NULL OPTIONS(description="open, replayed or erased (a customer erasure redacted it)"),
   replayed_at TIMESTAMP OPTIONS(description="When an operator replayed it")
 )
 PARTITION BY DATE(received_at)
@@ -398,6 +398,18 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.relationship_daily_activity` 
 PARTITION BY day
 CLUSTER BY provider_id, regarding_id
 OPTIONS(description="Completed activities per UTC day, record, type and initiating side: the activities chart.", partition_expiration_days=400, require_partition_filter=FALSE);
+
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.orphan_events` (
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  conversation_id STRING NOT NULL OPTIONS(description="The conversation id the events name"),
+  events INT64 NOT NULL OPTIONS(description="Events logged under it"),
+  first_event_ts TIMESTAMP NOT NULL OPTIONS(description="eventTimestamp of the earliest"),
+  last_event_ts TIMESTAMP NOT NULL OPTIONS(description="eventTimestamp of the latest"),
+  first_ingested_at TIMESTAMP NOT NULL OPTIONS(description="When the first of them was accepted")
+)
+PARTITION BY DATE(last_event_ts)
+CLUSTER BY provider_id
+OPTIONS(description="Events waiting for their conversation: one row per conversation id that events were logged under but that was never registered. They count in no KPI until the conversation arrives (the next run then counts them and removes the row); they wait as long as their days are kept.", partition_expiration_days=400, require_partition_filter=FALSE);
 
 CREATE VIEW IF NOT EXISTS `demo-project.analytics.kpi_provider_daily`
 OPTIONS(description="Provider totals per day: the rows of kpi_daily whose dimensions are all NULL.")

@@ -135,6 +135,24 @@ WHERE
   )) AS r
 ) AS u;
 
+MERGE `demo-project.analytics.orphan_events` AS t
+USING (
+  SELECT FALSE AS _scope, provider_id, conversation_id, events, first_event_ts, last_event_ts, first_ingested_at FROM (SELECT e.provider_id, e.conversation_id, COUNT(*) AS events, MIN(e.event_ts) AS first_event_ts,
+  MAX(e.event_ts) AS last_event_ts, MIN(e.ingested_at) AS first_ingested_at
+FROM `demo-project.analytics.raw_events` AS e
+JOIN (SELECT DISTINCT provider_id, conversation_id FROM touched_conversations) AS t ON t.provider_id = e.provider_id AND t.conversation_id = e.conversation_id
+LEFT JOIN `demo-project.analytics.raw_conversations` AS c
+  ON c.provider_id = e.provider_id AND c.conversation_id = e.conversation_id
+WHERE c.conversation_id IS NULL
+GROUP BY e.provider_id, e.conversation_id) AS r
+  UNION ALL
+  SELECT TRUE AS _scope, provider_id, conversation_id, CAST(NULL AS INT64) AS events, CAST(NULL AS TIMESTAMP) AS first_event_ts, CAST(NULL AS TIMESTAMP) AS last_event_ts, CAST(NULL AS TIMESTAMP) AS first_ingested_at FROM (SELECT DISTINCT provider_id, conversation_id FROM touched_conversations) AS k
+) AS s
+ON s._scope AND t.provider_id = s.provider_id AND t.conversation_id = s.conversation_id
+WHEN MATCHED THEN DELETE
+WHEN NOT MATCHED BY TARGET AND NOT s._scope THEN
+  INSERT (provider_id, conversation_id, events, first_event_ts, last_event_ts, first_ingested_at) VALUES (s.provider_id, s.conversation_id, s.events, s.first_event_ts, s.last_event_ts, s.first_ingested_at);
+
 CREATE TEMP TABLE touched_customers AS
 /* scope_query customers */;
 
