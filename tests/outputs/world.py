@@ -204,7 +204,7 @@ def build(path: Path, *, chatbot_tables: bool = True) -> Path:
                         "up",
                         COMPUTED,
                         COMPUTED,
-                    ],  # fmt: skip
+                    ],
                 )
             db.execute(
                 "CREATE TABLE IF NOT EXISTS relationship_daily_activity (day DATE, provider_id VARCHAR, "
