@@ -11,6 +11,7 @@ never import this module: the aggregation hands ``bi_views()`` to ``Warehouse.en
 - **Wide views** (``kpi_<family>_daily_wide``): one row per day, provider and slice, one column per
   KPI of the family, and a ``grain`` column naming the slice.
 - **kpi_catalog**: name, family, kind, unit, description, formula, the rollup recipe, the wide view.
+- **kpi_funnel_daily** (the chatbot funnel) and **kpi_cumulative_daily** (every KPI cumulated over days).
 """
 
 from __future__ import annotations
@@ -132,11 +133,118 @@ def _wide_view(family: str, kpis: list[Kpi]) -> View:
     )
 
 
+# The chatbot funnel (seed 002, PRODUCT.md): each step one KPI or the sum of several, in order.
+FUNNEL: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("sessions", ("chat_sessions",)),
+    ("sessions with conversation", ("chat_sessions_with_conversation",)),
+    ("new customers", ("new_customers",)),
+    (
+        "opt-ins",
+        (
+            "webpush_optins_single",
+            "webpush_optins_double",
+            "reminder_optins_single",
+            "reminder_optins_double",
+        ),
+    ),
+    ("participations", ("participations",)),
+)
+
+
+def _funnel_view() -> View:
+    """One row per day, provider, experience slice (NULL = all) and funnel step, with the step's
+    share of the sessions: the funnel chart without a BI tool's own arithmetic."""
+    known = {k.name for k in CATALOG}
+    missing = sorted({kpi for _, kpis in FUNNEL for kpi in kpis} - known)
+    if missing:
+        raise ValueError(f"the funnel names KPIs the catalog does not declare: {missing}")
+    steps = " UNION ALL ".join(
+        f"SELECT {n} AS step_order, '{step}' AS step, '{kpi}' AS kpi"
+        for n, (step, kpis) in enumerate(FUNNEL, start=1)
+        for kpi in kpis
+    )
+    first = FUNNEL[0][1][0]
+    totals = "channel IS NULL AND queue_id IS NULL AND agent_id IS NULL"
+    sql = f"""WITH steps AS ({steps}),
+rows AS (
+  SELECT d.day, d.provider_id, d.experience_id, s.step_order, s.step, SUM(d.value) AS value
+  FROM kpi_daily AS d JOIN steps AS s ON s.kpi = d.kpi
+  WHERE d.channel IS NULL AND d.queue_id IS NULL AND d.agent_id IS NULL
+  GROUP BY d.day, d.provider_id, d.experience_id, s.step_order, s.step
+)
+SELECT r.day, r.provider_id, r.experience_id, r.step_order, r.step, r.value,
+  CASE WHEN f.value > 0 THEN r.value / f.value END AS share_of_sessions
+FROM rows AS r
+LEFT JOIN (SELECT day, provider_id, experience_id, value FROM kpi_daily WHERE kpi = '{first}' AND {totals}) AS f
+  ON f.day = r.day AND f.provider_id = r.provider_id
+  AND COALESCE(f.experience_id, '') = COALESCE(r.experience_id, '')"""
+    return View(
+        "kpi_funnel_daily",
+        "The chatbot funnel per day: sessions, sessions with conversation, new customers, opt-ins (web push "
+        "and reminder, single and double) and participations, per experience (NULL = all), with each "
+        "step's share of the sessions. Over several days, sum value per step.",
+        sql,
+        (
+            _KPI_DAILY_COLUMNS["day"],
+            _KPI_DAILY_COLUMNS["provider_id"],
+            _KPI_DAILY_COLUMNS["experience_id"],
+            Column("step_order", "INT64", "1 (sessions) to 5 (participations)"),
+            Column("step", "STRING", "The funnel step"),
+            Column("value", "FLOAT64", "The step's count that day (opt-ins: the four opt-in KPIs summed)"),
+            Column("share_of_sessions", "FLOAT64", "value ÷ the day's chat sessions (NULL without any)"),
+        ),
+    )
+
+
+def _cumulative_view() -> View:
+    """Every kpi_daily row with its running totals from the first day kept, per provider, KPI and
+    slice: "KPIs over time (cumulated)" without a window function in the BI tool. A distinct count
+    (participants) does not add up over days: its cumulative columns are NULL."""
+    additive = ", ".join(f"'{k.name}'" for k in CATALOG if k.additive)
+    partition = "provider_id, kpi, channel, queue_id, agent_id, experience_id"
+    window = f"OVER (PARTITION BY {partition} ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+    sql = f"""WITH sums AS (
+  SELECT day, provider_id, kpi, channel, queue_id, agent_id, experience_id, value, numerator,
+    denominator, unit, kpi IN ({additive}) AS additive,
+    SUM(numerator) {window} AS running_numerator,
+    SUM(denominator) {window} AS running_denominator
+  FROM kpi_daily
+)
+SELECT day, provider_id, kpi, channel, queue_id, agent_id, experience_id, value, numerator,
+  denominator, unit,
+  CASE WHEN additive THEN running_numerator END AS cumulative_numerator,
+  CASE WHEN additive THEN running_denominator END AS cumulative_denominator,
+  CASE WHEN NOT additive THEN NULL
+       WHEN denominator IS NULL THEN running_numerator
+       WHEN running_denominator > 0 THEN CASE WHEN unit = 'score' THEN {SCORE_SCALE} ELSE 1 END
+         * running_numerator / running_denominator END AS cumulative_value
+FROM sums"""
+    kept = [_KPI_DAILY_COLUMNS[c] for c in ("day", "provider_id", "kpi", *DIMENSIONS, "value", "numerator")]
+    return View(
+        "kpi_cumulative_daily",
+        "Every kpi_daily row with its cumulated series: numerators and denominators summed from the first "
+        "day kept up to that day, per provider, KPI and slice, and the KPI over that span (counts the "
+        "running sum, ratios and averages the running numerator ÷ denominator). NULL for distinct counts "
+        "(participants), which do not add up over days.",
+        sql,
+        (
+            *kept,
+            _KPI_DAILY_COLUMNS["denominator"],
+            _KPI_DAILY_COLUMNS["unit"],
+            Column("cumulative_numerator", "FLOAT64", "numerator summed up to this day"),
+            Column("cumulative_denominator", "FLOAT64", "denominator summed up to this day"),
+            Column("cumulative_value", "FLOAT64", "The KPI over every day up to this one"),
+        ),
+    )
+
+
 @cache
 def bi_views() -> tuple[View, ...]:
-    """Every view generated from the catalog: grain views, then one wide view per family."""
+    """Every view generated from the catalog: grain views, one wide view per family, the chatbot
+    funnel and the cumulated series."""
     grains = [_grain_view(g) for g in GRAINS if g.name != "provider"]  # kpi_provider_daily is declared
-    return (*grains, *(_wide_view(family, kpis) for family, kpis in families().items()))
+    wide = [_wide_view(family, kpis) for family, kpis in families().items()]
+    return (*grains, *wide, _funnel_view(), _cumulative_view())
 
 
 # -- kpi_catalog ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.kpi.bi import bi_views
 from shared.kpi.reference import reference_kpi_rows, reference_module_visits
 from shared.warehouse.tables import CHAT_MODULE_VISITS
 from tests.kpi.compare import assert_same_rows
@@ -270,3 +271,33 @@ def _shared() -> KpiWarehouse:
         _SHARED.append(KpiWarehouse())
     _SHARED[0].reset()
     return _SHARED[0]
+
+
+def test_the_funnel_and_cumulated_views_need_no_window_function_in_the_bi_tool() -> None:
+    """kpi_funnel_daily and kpi_cumulative_daily over the chat day: the funnel's steps and shares, and
+    running totals (NULL for participants, a distinct count that does not add up over days)."""
+    warehouse = KpiWarehouse()
+    warehouse.warehouse.ensure_schema(bi_views())
+    warehouse.run(chat_day().raw())
+    funnel = warehouse.con.sql(
+        "SELECT step_order, step, value, share_of_sessions FROM kpi_funnel_daily "
+        f"WHERE day = DATE '{DAY}' AND experience_id IS NULL ORDER BY step_order"
+    ).fetchall()
+    assert funnel == [
+        (1, "sessions", 4, 1.0),
+        (2, "sessions with conversation", 2, 0.5),
+        (3, "new customers", 0, 0.0),
+        (4, "opt-ins", 1, 0.25),
+        (5, "participations", 0, 0.0),
+    ]
+    cumulated = {
+        (kpi, day): (value, total)
+        for kpi, day, value, total in warehouse.con.sql(
+            "SELECT kpi, day, value, cumulative_value FROM kpi_cumulative_daily "
+            "WHERE experience_id IS NULL AND kpi IN ('chat_starts', 'participants', 'chat_nps')"
+        ).fetchall()
+    }
+    assert cumulated[("chat_starts", DAY)] == (5, 5) and cumulated[("chat_starts", NEXT)] == (0, 5)
+    assert cumulated[("participants", NEXT)] == (0, None)
+    # NPS over both days: answers 9, 7, 8 then 6: (1 - 1) / 4 = 0.
+    assert cumulated[("chat_nps", NEXT)] == (-100, 0)
