@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shared.store.records import Activity, Conversation, Event, FailedEvent
+from shared.store.records import SETTINGS_FIELDS, Activity, Conversation, Event, FailedEvent, ProviderSettings
 
 VERSION = "_version"
 
@@ -196,3 +196,16 @@ def activity_rows(records: list[Activity]) -> ActivityRows:
                 }
             )
     return out
+
+
+def provider_settings_rows(records: list[ProviderSettings]) -> list[Row]:
+    """``provider_settings`` rows: the record's fields are the table's columns."""
+    return [
+        {
+            "provider_id": r.provider_id,
+            "updated_at": r.updated_at,
+            **{f: getattr(r, f) for f in SETTINGS_FIELDS},
+            VERSION: r.updated_at,
+        }
+        for r in records
+    ]

@@ -21,7 +21,9 @@ from typing import Any, Literal
 
 from shared.aggregate.extract import COLLECTIONS, extract
 from shared.aggregate.orphans import orphan_totals
+from shared.aggregate.rows import provider_settings_rows
 from shared.aggregate.settings import AggregateSettings, aggregate_settings
+from shared.aggregate.staging import staging_table
 from shared.aggregate.transaction import build_transaction
 from shared.aggregate.wire import AggregateReport
 from shared.config import settings
@@ -36,6 +38,7 @@ from shared.store.port import Store
 from shared.store.records import OrphanSummary, Watermark
 from shared.warehouse.arrow import to_arrow
 from shared.warehouse.port import Warehouse
+from shared.warehouse.tables import PROVIDER_SETTINGS
 
 log = logging.getLogger("channel_analytics.aggregate")
 AGING = any(f.snapshots for f in FAMILIES.values())
@@ -243,6 +246,11 @@ def _run(
     erasures = store.pending_erasures(until, MAX_ERASURES_PER_RUN)
     if erasures:
         warehouse.load_staging(ERASURE_STAGING, to_arrow(ERASURE_STAGING, erasure_rows(erasures, now)))
+    # The providers' analytics settings (a few rows), copied by every run: the family SQL reads them.
+    settings_rows = provider_settings_rows(store.list_provider_settings())
+    if settings_rows:
+        staged_settings = staging_table(PROVIDER_SETTINGS)
+        warehouse.load_staging(staged_settings, to_arrow(staged_settings, settings_rows))
     hook("extracted")
     loaded = warehouse.flush_staging()
     report.staged_rows = sum(loaded.rows.values())

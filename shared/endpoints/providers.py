@@ -8,7 +8,7 @@ from shared.http.api import Api, Call, Route
 from shared.http.body import read_json, require_object
 from shared.openapi.spec import openapi_document
 from shared.outputs import alerts, subscriptions
-from shared.providers import event_definitions, failed_events, orphans, service
+from shared.providers import event_definitions, failed_events, orphans, service, settings
 from shared.warehouse import kept_from, retention_days
 
 
@@ -75,6 +75,15 @@ def get_failed_events(call: Call, provider_id: str) -> tuple[int, Any]:
     return 200, page
 
 
+def get_settings(call: Call, provider_id: str) -> tuple[int, Any]:
+    return 200, settings.get_settings(call.store, provider_id)
+
+
+def put_settings(call: Call, provider_id: str) -> tuple[int, Any]:
+    body = require_object(read_json(call.request, call.settings.max_body_bytes))
+    return 200, settings.put_settings(call.store, provider_id, body, call.actor, call.now)
+
+
 def get_orphan_events(call: Call, provider_id: str) -> tuple[int, Any]:
     service.require_provider(call.store, provider_id)
     return 200, orphans.orphan_events(call.store, provider_id, retention_days(call.settings.warehouse_url))
@@ -135,6 +144,8 @@ ROUTES = [
     Route("GET", f"{P}/alert-thresholds", get_thresholds, "admin"),
     Route("DELETE", f"{P}/alert-thresholds/<threshold_id>", remove_threshold, "admin"),
     Route("GET", f"{P}/orphan-events", get_orphan_events, "admin"),
+    Route("GET", f"{P}/settings", get_settings, "admin"),
+    Route("PUT", f"{P}/settings", put_settings, "admin"),
 ]
 
 api = Api("providers", ROUTES, lambda: openapi_document("providers"))

@@ -23,6 +23,7 @@ from shared.schema.activity import ActivityBatch
 from shared.schema.conversation import ConversationRequest
 from shared.schema.events import EventBatch, KpiEvent
 from shared.schema.provider import (
+    AnalyticsSettings,
     EventDefinitionBody,
     KeyRotate,
     ProviderCreate,
@@ -47,6 +48,7 @@ REQUEST_BODIES: tuple[type[BaseModel], ...] = (
     SubscriptionIn,
     ThresholdIn,
     ReportRequest,
+    AnalyticsSettings,
 )
 
 # customData of an event without typed attributes: CIF pairs turned into attribute -> value.

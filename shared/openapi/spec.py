@@ -34,6 +34,8 @@ from shared.schema.activity import ActivityBatch, ActivityResponse
 from shared.schema.conversation import ConversationRequest, ConversationResponse
 from shared.schema.events import BatchResponse, EventBatch
 from shared.schema.provider import (
+    AnalyticsSettings,
+    AnalyticsSettingsOut,
     AuditPage,
     EventDefinitionBody,
     EventDefinitionOut,
@@ -325,6 +327,25 @@ OPS: dict[str, list[Op]] = {
             200,
             OrphanEventsOut,
             errors=(400, 401, 403, 404, 503),
+        ),
+        Op(
+            "get",
+            "/v1/providers/{providerId}/settings",
+            "The provider's analytics settings (chat-session gap, relationship window, contact frequency "
+            "and weights), defaults filled in",
+            200,
+            AnalyticsSettingsOut,
+            errors=(400, 401, 403, 404, 503),
+        ),
+        Op(
+            "put",
+            "/v1/providers/{providerId}/settings",
+            "Replace the analytics settings (a field left out is its default); audited. They apply to "
+            "what the aggregation recomputes from then on: restate past days to apply them to history",
+            200,
+            AnalyticsSettingsOut,
+            AnalyticsSettings,
+            (400, 401, 403, 404, 413, 415, 422, 503),
         ),
     ],
     "aggregate": [

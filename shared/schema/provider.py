@@ -222,3 +222,33 @@ class OrphanEventsOut(WireModel):
     )
     computedAt: datetime | None = Field(description="the aggregation run these figures come from")
     examples: list[OrphanConversation] = Field(description="the longest-waiting conversation ids, up to 10")
+
+
+class RelationshipWeights(WireModel):
+    """Health-score weights per activity type: each within ±50% of the default 1 (seed 001)."""
+
+    email: float = Field(1.0, ge=0.5, le=1.5)
+    meeting: float = Field(1.0, ge=0.5, le=1.5)
+    phonecall: float = Field(1.0, ge=0.5, le=1.5)
+
+
+class AnalyticsSettings(WireModel):
+    """A provider's analytics settings (``PUT`` replaces them all: a field left out is its default).
+    They apply to what each aggregation run recomputes from then on; restate past days to apply them
+    to history (``POST /`` of the aggregate function with ``{"days": [...]}``)."""
+
+    chatSessionGapMinutes: int = Field(
+        30, ge=1, le=24 * 60, strict=True, description="a gap of more than this starts a new chat session"
+    )
+    relationshipWindowDays: int = Field(
+        90, ge=7, le=365, strict=True, description="trailing window of the relationship snapshots"
+    )
+    relationshipContactDays: int = Field(
+        7, ge=1, le=90, strict=True, description="expected contact frequency of a healthy relationship"
+    )
+    relationshipWeights: RelationshipWeights = Field(default_factory=RelationshipWeights)
+
+
+class AnalyticsSettingsOut(AnalyticsSettings):
+    providerId: str
+    updatedAt: datetime | None = Field(description="when an operator last changed them; null: the defaults")

@@ -61,10 +61,13 @@ from shared.store.records import (
     Page,
     Provider,
     ProviderFlag,
+    ProviderSettings,
     ReportSubscription,
     SigningSecret,
     Watermark,
     scoped_id,
+    settings_from,
+    settings_values,
     shard_of,
 )
 
@@ -979,6 +982,35 @@ class FirestoreStore:
         with _available():
             return [d.to_dict() for d in query.get(**self._rpc)]
 
+    # -- analytics settings -----------------------------------------------------------------------
+    def put_provider_settings(self, settings: ProviderSettings, audit: AuditEntry) -> None:
+        """The document and its audit entry in one batch; a retry after a lost answer finds its own
+        audit entry and is done."""
+        ref = self._ref("provider_settings", scoped_id(settings.provider_id, "settings"))
+        doc = {
+            "provider_id": settings.provider_id,
+            "updated_at": settings.updated_at,
+            "values": settings_values(settings),
+        }
+        batch = self._client.batch()
+        batch.set(ref, doc)
+        batch.create(self._audit_ref(audit), _audit_doc(audit))
+        with _available():
+            try:
+                batch.commit(**self._rpc)
+            except gexc.AlreadyExists:
+                if not self._audit_ref(audit).get(**self._rpc).exists:
+                    raise
+
+    def get_provider_settings(self, provider_id: str) -> ProviderSettings | None:
+        with _available():
+            snap = self._ref("provider_settings", scoped_id(provider_id, "settings")).get(**self._rpc)
+        return _provider_settings(snap.to_dict()) if snap.exists else None
+
+    def list_provider_settings(self) -> list[ProviderSettings]:
+        found = [_provider_settings(d) for d in self._by_provider("provider_settings", None)]
+        return sorted(found, key=lambda s: s.provider_id)
+
     def add_subscription(self, subscription: ReportSubscription, audit: AuditEntry) -> None:
         s = subscription
         doc_id = scoped_id(s.provider_id, "report_subscription", s.subscription_id)
@@ -1302,6 +1334,10 @@ def _failed(d: Doc) -> FailedEvent:
         payload_bytes=d.get("payload_bytes"),
         payload_digest=d.get("payload_digest"),
     )
+
+
+def _provider_settings(d: Doc) -> ProviderSettings:
+    return settings_from(d["provider_id"], _dt(d["updated_at"]), d.get("values") or {})
 
 
 def _subscription_doc(s: ReportSubscription) -> Doc:

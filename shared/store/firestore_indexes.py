@@ -97,6 +97,7 @@ FIELD_OVERRIDES: tuple[FieldOverride, ...] = (
     *_exempt("activities", "data"),
     *_exempt("failed_events", "payload", "details", "envelope", "message", "payload_digest"),
     *_exempt("orphan_summaries", "examples"),
+    *_exempt("provider_settings", "values"),
     # The delivery outbox is queried by kind and status only (docs/outputs.md).
     *_exempt("deliveries", "payload", "last_error"),
     # Raw events and failed events expire; Firestore deletes them within about a day after this time.

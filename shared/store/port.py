@@ -25,6 +25,7 @@ from shared.store.records import (
     OrphanSummary,
     Page,
     Provider,
+    ProviderSettings,
     ReportSubscription,
     SigningSecret,
     Watermark,
@@ -194,6 +195,16 @@ class Store(Protocol):
     def get_watermark(self, name: str) -> Watermark: ...
 
     def set_watermark(self, watermark: Watermark) -> None: ...
+
+    # -- analytics settings -----------------------------------------------------------------------
+    def put_provider_settings(self, settings: ProviderSettings, audit: AuditEntry) -> None:
+        """Replace the provider's settings and store their audit entry, atomically (a retry with the
+        same audit id is the same write)."""
+
+    def get_provider_settings(self, provider_id: str) -> ProviderSettings | None: ...
+
+    def list_provider_settings(self) -> list[ProviderSettings]:
+        """Every provider's settings (few: one per provider that set any), by provider."""
 
     # -- supervisor outputs (docs/outputs.md) -----------------------------------------------------
     def add_subscription(self, subscription: ReportSubscription, audit: AuditEntry) -> None:

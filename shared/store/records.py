@@ -256,6 +256,41 @@ class Watermark:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ProviderSettings:
+    """A provider's analytics settings (``PUT /v1/providers/{id}/settings``); ``None`` is the default.
+    The field names are the columns of the warehouse's ``provider_settings``, which every aggregation
+    run copies them to (the family SQL reads them there)."""
+
+    provider_id: str
+    updated_at: datetime
+    chat_session_gap_s: int | None = None
+    relationship_window_days: int | None = None
+    relationship_contact_days: int | None = None
+    relationship_weight_email: float | None = None
+    relationship_weight_meeting: float | None = None
+    relationship_weight_phonecall: float | None = None
+
+
+SETTINGS_FIELDS = (
+    "chat_session_gap_s",
+    "relationship_window_days",
+    "relationship_contact_days",
+    "relationship_weight_email",
+    "relationship_weight_meeting",
+    "relationship_weight_phonecall",
+)
+
+
+def settings_values(settings: ProviderSettings) -> dict[str, Any]:
+    """The settings that are set, by field name (what the adapters store)."""
+    return {f: getattr(settings, f) for f in SETTINGS_FIELDS if getattr(settings, f) is not None}
+
+
+def settings_from(provider_id: str, updated_at: datetime, values: dict[str, Any]) -> ProviderSettings:
+    return ProviderSettings(provider_id, updated_at, **{f: values.get(f) for f in SETTINGS_FIELDS})
+
+
 # -- supervisor outputs: report subscriptions, alert thresholds, the delivery outbox ------------------
 
 

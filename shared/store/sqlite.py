@@ -47,10 +47,13 @@ from shared.store.records import (
     Page,
     Provider,
     ProviderFlag,
+    ProviderSettings,
     ReportSubscription,
     SigningSecret,
     Watermark,
     scoped_id,
+    settings_from,
+    settings_values,
     shard_of,
 )
 
@@ -104,6 +107,8 @@ CREATE TABLE IF NOT EXISTS erasures (
     requested_at TEXT NOT NULL, counts TEXT NOT NULL, status TEXT NOT NULL, applied_at TEXT,
     participant_pseudonyms TEXT NOT NULL, PRIMARY KEY (provider_id, erasure_id));
 CREATE INDEX IF NOT EXISTS erasures_pending ON erasures (status, requested_at);
+CREATE TABLE IF NOT EXISTS provider_settings (
+    provider_id TEXT PRIMARY KEY, updated_at TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS report_subscriptions (
     provider_id TEXT NOT NULL, subscription_id TEXT NOT NULL, email TEXT NOT NULL, experience_id TEXT,
     created_at TEXT NOT NULL, created_by TEXT NOT NULL, PRIMARY KEY (provider_id, subscription_id));
@@ -927,6 +932,30 @@ class SqliteStore:
             )
 
     # -- supervisor outputs: subscriptions, thresholds, the delivery outbox ------------------------
+    # -- analytics settings -----------------------------------------------------------------------
+    def put_provider_settings(self, settings: ProviderSettings, audit: AuditEntry) -> None:
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM audit WHERE audit_id = ?", (audit.audit_id,)).fetchone():
+                return  # this very write, retried
+            db.execute(
+                "INSERT INTO provider_settings VALUES (?,?,?) ON CONFLICT(provider_id) DO UPDATE "
+                "SET updated_at = excluded.updated_at, data = excluded.data",
+                (settings.provider_id, to_iso(settings.updated_at), _dumps(settings_values(settings))),
+            )
+            self._insert_audit(db, audit)
+
+    def get_provider_settings(self, provider_id: str) -> ProviderSettings | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT * FROM provider_settings WHERE provider_id = ?", (provider_id,)
+            ).fetchone()
+        return None if row is None else _settings(row)
+
+    def list_provider_settings(self) -> list[ProviderSettings]:
+        with self._read() as db:
+            rows = db.execute("SELECT * FROM provider_settings ORDER BY provider_id").fetchall()
+        return [_settings(r) for r in rows]
+
     def add_subscription(self, subscription: ReportSubscription, audit: AuditEntry) -> None:
         s = subscription
         with self._write() as db:
@@ -1082,6 +1111,10 @@ class SqliteStore:
 @contextmanager
 def _nullcontext() -> Iterator[None]:
     yield
+
+
+def _settings(r: sqlite3.Row) -> ProviderSettings:
+    return settings_from(r["provider_id"], from_iso(r["updated_at"]), json.loads(r["data"]))
 
 
 def _provider(r: sqlite3.Row) -> Provider:

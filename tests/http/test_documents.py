@@ -315,6 +315,12 @@ def _valid_bodies() -> dict[str, tuple[str, str, str, dict[str, Any]]]:
                 "minDenominator": 5,
             },
         ),
+        "AnalyticsSettings": (
+            "providers",
+            "PUT",
+            "/v1/providers/acme/settings",
+            {"chatSessionGapMinutes": 20, "relationshipWeights": {"email": 1.5, "meeting": 0.5}},
+        ),
     }
 
 

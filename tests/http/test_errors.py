@@ -235,7 +235,7 @@ def test_old_key_works_during_grace_and_is_401_after_it(world, acme, monkeypatch
 
 def test_every_write_route_needs_analytics():
     assert sorted(WRITE_ROUTES) == sorted(INGEST_WRITES)
-    assert len(OPERATOR_ROUTES) == 18 and all(r.auth == "admin" for r in provider_routes.ROUTES)
+    assert len(OPERATOR_ROUTES) == 20 and all(r.auth == "admin" for r in provider_routes.ROUTES)
 
 
 @pytest.mark.parametrize("path", INGEST_WRITES)

@@ -110,6 +110,10 @@ MATRIX: dict[str, tuple[Cell, ...]] = {
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
     "providers GET /v1/providers/{p}/orphan-events":
         (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
+    "providers GET /v1/providers/{p}/settings":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
+    "providers PUT /v1/providers/{p}/settings":
+        (MISSING,    INVALID,    INVALID,    ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK,         ADMIN_ONLY),
     "providers GET /openapi.json":
         (OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK,         OK),
     "providers GET /healthz":
@@ -176,6 +180,8 @@ def body_for(route: str, serial: int) -> Any:
         return {"providerId": f"newcomer-{serial}", "name": "Newcomer"}
     if route.startswith("providers PATCH"):
         return {"enableAnalytics": True}
+    if route.startswith("providers PUT") and path.endswith("/settings"):
+        return {"chatSessionGapMinutes": 20 + serial % 100}
     if route.startswith("providers PUT"):
         return {"description": "a custom event"}
     if route.startswith("providers POST") and path.endswith("/report-subscriptions"):

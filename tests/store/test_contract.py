@@ -23,6 +23,7 @@ from shared.store.records import (
     Conversation,
     Delivery,
     EventDefinition,
+    ProviderSettings,
     ReportSubscription,
     SigningSecret,
     Watermark,
@@ -670,3 +671,28 @@ def test_orphan_summaries_are_replaced_whole_per_run(store):
     assert store.get_orphan_summary("globex") == later
     store.put_orphan_summaries([])
     assert store.get_orphan_summary("globex") is None
+
+
+# -- analytics settings ---------------------------------------------------------------------------
+
+
+def test_provider_settings_are_replaced_with_their_audit_and_listed(store):
+    store.create_provider(*provider("acme"))
+    store.create_provider(*provider("globex"))
+    assert store.get_provider_settings("acme") is None and store.list_provider_settings() == []
+    first = ProviderSettings("acme", at(1), chat_session_gap_s=600, relationship_weight_email=1.5)
+    audit = AuditEntry(
+        "au-s1", "acme", at(1), "operator", "provider.settings_changed", "settings", None, {"x": 1}
+    )
+    store.put_provider_settings(first, audit)
+    store.put_provider_settings(first, audit)  # the same write, retried
+    assert store.get_provider_settings("acme") == first
+    # A replacement: what is not set again is back to the default (None).
+    second = ProviderSettings("acme", at(2), relationship_window_days=30, relationship_contact_days=3)
+    store.put_provider_settings(second, replace(audit, audit_id="au-s2", at=at(2)))
+    theirs = ProviderSettings("globex", at(3), relationship_weight_meeting=0.5)
+    store.put_provider_settings(theirs, replace(audit, audit_id="au-s3", provider_id="globex"))
+    assert store.get_provider_settings("acme") == second
+    assert store.list_provider_settings() == [second, theirs]
+    actions = [a.action for a in store.list_audit("acme", 50).items]
+    assert actions.count("provider.settings_changed") == 2

@@ -41,6 +41,7 @@ STORE_COLLECTIONS = {
     "alert_thresholds",
     "deliveries",
     "orphan_summaries",
+    "provider_settings",
 }
 
 
