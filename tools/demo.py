@@ -21,13 +21,15 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import requests
 
+from shared.kpi.catalog import CATALOG
+from tools import expected
 from tools.dashboard import write_dashboard
 from tools.serve import DEFAULT_DATA_DIR, LocalStack, StackError, interrupts_as_keyboard_interrupt
 from tools.traffic import (
@@ -282,10 +284,12 @@ def read_kpis(
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(provider totals, the queue x agent slice) of ``day``, read the way a BI tool would."""
     with contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as db:
+        # The contact-center families here; the chatbot's have a table of their own.
+        contact_center = [k.name for k in CATALOG if k.family in ("conversation", "session")]
         totals = db.execute(
             "SELECT kpi, value, numerator, denominator, unit FROM kpi_provider_daily "
-            "WHERE provider_id = ? AND day = ? ORDER BY kpi",
-            [provider_id, day],
+            f"WHERE provider_id = ? AND day = ? AND kpi IN ({', '.join('?' for _ in contact_center)}) ORDER BY kpi",
+            [provider_id, day, *contact_center],
         ).fetchall()
         placeholders = ", ".join("?" for _ in SLICE_KPIS)
         # '(none)' marks sessions without a queue or agent (a bot leg): not a queue x agent cell.
@@ -298,6 +302,77 @@ def read_kpis(
             [provider_id, day, *SLICE_KPIS],
         ).fetchall()
     return totals, sliced
+
+
+def read_chatbot(warehouse: Path, provider_id: str) -> dict[tuple[date, str | None, str], float]:
+    """The checked chatbot KPIs of every day, per experience and in total, from ``kpi_daily``."""
+    placeholders = ", ".join("?" for _ in expected.CHECKED)
+    with contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as db:
+        rows = db.execute(
+            "SELECT day, experience_id, kpi, value FROM kpi_daily WHERE provider_id = ? "
+            f"AND channel IS NULL AND queue_id IS NULL AND agent_id IS NULL AND kpi IN ({placeholders})",
+            [provider_id, *expected.CHECKED],
+        ).fetchall()
+    return {(day, experience, kpi): value for day, experience, kpi, value in rows}
+
+
+def chatbot_checks(truth: GroundTruth, got: dict[tuple[date, str | None, str], float]) -> list[str]:
+    """Every checked chatbot KPI the warehouse and the ground truth disagree on (0 when absent)."""
+    want = expected.chatbot(truth)
+    return [
+        f"{day} {experience or 'all'} {kpi}: expected {want.get(key, 0):g}, warehouse {got.get(key, 0):g}"
+        for key in sorted(set(want) | set(got), key=repr)
+        for day, experience, kpi in [key]
+        if want.get(key, 0) != got.get(key, 0)
+    ]
+
+
+RELATIONSHIP_COLUMNS = (
+    "regarding_type",
+    "regarding_id",
+    "emails_sent",
+    "emails_received",
+    "meetings_by_us",
+    "meetings_by_customer",
+    "calls_by_us",
+    "calls_by_customer",
+    "email_ratio_us",
+    "response_time_us_s",
+    "response_time_customer_s",
+    "hours_us",
+    "hours_customer",
+    "health_score",
+    "health_band",
+    "health_trend",
+    "next_interaction_ts",
+)
+
+
+def read_relationships(warehouse: Path, provider_id: str) -> list[dict[str, Any]]:
+    """Today's relationship snapshot of every record, the way a CRM's BI tool reads it."""
+    with contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as db:
+        relation = db.sql(
+            f"SELECT {', '.join(RELATIONSHIP_COLUMNS)} FROM relationship_snapshot WHERE provider_id = $provider "
+            "AND snapshot_day = (SELECT MAX(snapshot_day) FROM relationship_snapshot) "
+            "ORDER BY regarding_type, regarding_id",
+            params={"provider": provider_id},
+        )
+        return relation.to_arrow_table().to_pylist()
+
+
+def relationship_checks(truth: GroundTruth, rows: list[dict[str, Any]], today: date) -> list[str]:
+    want = expected.relationships(truth, today)
+    problems = []
+    got = {r["regarding_id"]: r for r in rows}
+    for record, values in sorted(want.items()):
+        row = got.get(record)
+        if row is None:
+            problems.append(f"{record}: no snapshot")
+            continue
+        for column, value in values.items():
+            if abs((row[column] or 0) - value) > 1e-9:
+                problems.append(f"{record} {column}: expected {value:g}, warehouse {row[column]}")
+    return problems
 
 
 def number(value: Any, unit: str | None = None) -> str:
@@ -462,7 +537,7 @@ def run(args: argparse.Namespace) -> int:
     if aggregated:
         totals, sliced = read_kpis(warehouse, traffic.provider_id, traffic.day)
         print()
-        print(f"KPIs of {traffic.day}, provider totals (kpi_provider_daily):")
+        print(f"contact-center KPIs of {traffic.day}, provider totals (kpi_provider_daily):")
         print(
             table(
                 ["kpi", "value", "numerator", "denominator", "unit"],
@@ -474,6 +549,8 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(f"by queue and agent (kpi_daily), first {min(SLICE_ROWS, len(rows))} of {len(rows)}:")
         print(table(headers, rows[:SLICE_ROWS], numeric_from=2))
+        print_chatbot(warehouse, traffic, truth)
+        print_relationships(warehouse, traffic, truth)
         page = write_dashboard(
             f"duckdb:///{warehouse}", traffic.provider_id, first, traffic.day, data_dir / "dashboard.html"
         )
@@ -493,6 +570,73 @@ def run(args: argparse.Namespace) -> int:
     )
     print("everything the demo started has stopped")
     return 0
+
+
+def print_chatbot(warehouse: Path, traffic: Traffic, truth: GroundTruth) -> None:
+    """The chatbot KPIs of the last day per experience, and the check of every day against the truth."""
+    got = read_chatbot(warehouse, traffic.provider_id)
+    experiences = sorted({e for (d, e, _) in got if d == traffic.day and e is not None})
+    rows = [
+        [kpi, *(number(got.get((traffic.day, e, kpi))) for e in (None, *experiences))]
+        for kpi in expected.CHECKED
+        if any(got.get((traffic.day, e, kpi)) for e in (None, *experiences))
+    ]
+    print()
+    print(f"chatbot KPIs of {traffic.day} (kpi_daily, sliced by experience_id):")
+    print(table(["kpi", "all", *experiences], rows))
+    problems = chatbot_checks(truth, got)
+    if problems:
+        raise DemoError(
+            "chatbot KPIs differ from the generator's ground truth:\n  " + "\n  ".join(problems[:20])
+        )
+    print(
+        f"check: OK - {len(expected.CHECKED)} chatbot KPIs of every day and experience match the ground truth"
+    )
+
+
+def print_relationships(warehouse: Path, traffic: Traffic, truth: GroundTruth) -> None:
+    """Today's snapshot of each CRM record, and the check of its counts and hours against the truth."""
+    rows = read_relationships(warehouse, traffic.provider_id)
+    print()
+    print("relationship snapshots of today (relationship_snapshot, 90-day window):")
+    print(
+        table(
+            [
+                "record",
+                "e-mails out/in",
+                "meetings us/them",
+                "calls us/them",
+                "ratio us",
+                "reply us/them (h)",
+                "hours us/them",
+                "health",
+                "next",
+            ],
+            [
+                [
+                    f"{r['regarding_type']} {r['regarding_id']}",
+                    f"{r['emails_sent']}/{r['emails_received']}",
+                    f"{r['meetings_by_us']}/{r['meetings_by_customer']}",
+                    f"{r['calls_by_us']}/{r['calls_by_customer']}",
+                    number(r["email_ratio_us"], "ratio"),
+                    "/".join(
+                        "-" if v is None else f"{v / 3600:.1f}"
+                        for v in (r["response_time_us_s"], r["response_time_customer_s"])
+                    ),
+                    f"{r['hours_us']:.1f}/{r['hours_customer']:.1f}",
+                    f"{r['health_score']} {r['health_band']} {r['health_trend']}",
+                    "-" if r["next_interaction_ts"] is None else f"{r['next_interaction_ts']:%Y-%m-%d %H:%M}",
+                ]
+                for r in rows
+            ],
+        )
+    )
+    problems = relationship_checks(truth, rows, datetime.now(UTC).date())
+    if problems:
+        raise DemoError(
+            "relationship snapshots differ from the ground truth:\n  " + "\n  ".join(problems[:20])
+        )
+    print(f"check: OK - the counts and hours of {len(rows)} records match the ground truth")
 
 
 def _shown(path: Path) -> str:

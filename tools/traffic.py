@@ -50,6 +50,9 @@ EXPERIENCES = {
     "exp-order-help": ("Order help", ("track-order", "returns", "invoices", "contact", "faq")),
 }
 ACCOUNTS = ("acc-contoso", "acc-fabrikam", "acc-northwind", "acc-litware", "acc-adatum")
+# Each account's open opportunity: activities are about the account or, as often, its opportunity.
+OPPORTUNITIES = {acc: f"opp-{acc[4:]}-renewal" for acc in ACCOUNTS}
+CHAT_PREFIX = "chat-"
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,11 @@ class GroundTruth:
     out_of_order_events: int = 0  # accepted while their conversation or session was not registered yet
     events_without_id: int = 0  # valid events sent without eventId (first sends)
     planned_events: int = 0  # valid events the day is made of, counted as they were generated
+    # What the chatbot and CRM KPIs are made of: chat conversations as registered, the events the
+    # server accepted on them, and the latest accepted version of each activity.
+    chats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    chat_events: list[dict[str, Any]] = field(default_factory=list)
+    activities: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,8 +160,10 @@ def combined(truths: list[GroundTruth]) -> GroundTruth:
     total = GroundTruth(truths[-1].day, truths[-1].provider_id)
     for truth in truths:
         for name, value in vars(truth).items():
-            if isinstance(value, Counter):
+            if isinstance(value, dict):  # Counter included
                 getattr(total, name).update(value)
+            elif isinstance(value, list):
+                getattr(total, name).extend(value)
             elif isinstance(value, int) and name not in ("day", "provider_id"):
                 setattr(total, name, getattr(total, name) + value)
     return total
@@ -209,6 +219,8 @@ def _ledger(day: date, provider_id: str, sends: list[_Send]) -> GroundTruth:
         truth.retried_requests += req.retry
         if req.kind == "conversation":
             conv = req.body["conversation"]
+            if conv.get("experienceId"):
+                truth.chats[conv["conversationId"]] = conv
             if (conv["conversationId"], None) in registered:
                 truth.conversation_updates += 1
             else:
@@ -236,6 +248,8 @@ def _ledger(day: date, provider_id: str, sends: list[_Send]) -> GroundTruth:
                     truth.duplicates += 1
                     continue
                 seen_events.add(key)
+                if envelope["conversationId"].startswith(CHAT_PREFIX):
+                    truth.chat_events.append({"conversationId": envelope["conversationId"], **item.raw})
                 truth.accepted += 1
                 truth.out_of_order_events += not arrived
                 truth.events_without_id += "eventId" not in item.raw
@@ -250,7 +264,9 @@ def _ledger(day: date, provider_id: str, sends: list[_Send]) -> GroundTruth:
                         truth.failed_events[item.reject] += 1
                 elif item.raw["activityId"] in seen_activities:
                     truth.activities_updated += 1
+                    truth.activities[item.raw["activityId"]] = item.raw
                 else:
+                    truth.activities[item.raw["activityId"]] = item.raw
                     seen_activities.add(item.raw["activityId"])
                     truth.activities_created += 1
     return truth
@@ -765,7 +781,9 @@ class _World:
         modules = EXPERIENCES[experience][1]
         visitor = f"visitor-{rng.randint(1, max(4, self.size // 3)):05d}"  # visitors come back
         start = self.arrival()
-        conv = _Conversation(self, f"chat-{self.day:%Y%m%d}-{n:05d}", "chatbot", "inbound", start, visitor)
+        conv = _Conversation(
+            self, f"{CHAT_PREFIX}{self.day:%Y%m%d}-{n:05d}", "chatbot", "inbound", start, visitor
+        )
         leg = conv.new_leg(start, None)
         leg.participants.append(_participant("bot-" + experience, "bot", "primary", start))
         body = {
@@ -846,7 +864,8 @@ class _World:
         sellers = [f"seller-{n:02d}" for n in range(1, 6)]
         contacts = {acc: [f"{acc[4:]}-contact-{k}" for k in range(1, 4)] for acc in ACCOUNTS}
         items: list[tuple[datetime, _Item]] = []
-        emails: list[tuple[str, str, tuple[str, str], tuple[str, str]]] = []  # (id, account, from, to)
+        # (id, account, regarding type, regarding id, from, to) of the e-mails that may be answered
+        emails: list[tuple[str, str, str, str, tuple[str, str], tuple[str, str]]] = []
         for n in range(1, max(6, self.size * 3 // 10) + 1):
             account = rng.choice(ACCOUNTS)
             seller, contact = rng.choice(sellers), rng.choice(contacts[account])
@@ -857,18 +876,25 @@ class _World:
             sender, receiver = (
                 ((seller, "us"), (contact, "customer")) if ours else ((contact, "customer"), (seller, "us"))
             )
+            # About the account, or as often about its open opportunity.
+            regarding = ("opportunity", OPPORTUNITIES[account]) if n % 2 else ("account", account)
             raw: dict[str, Any] = {
                 "activityId": activity_id,
                 "activityType": kind,
-                "regardingType": "account",
-                "regardingId": account,
+                "regardingType": regarding[0],
+                "regardingId": regarding[1],
                 "accountId": account,
                 "startTimestamp": timestamp(start),
             }
             if kind == "email" and emails and rng.random() < 0.4:
-                replied = rng.choice(emails)  # the answer goes back the other way
-                raw.update(regardingId=replied[1], accountId=replied[1], inReplyToActivityId=replied[0])
-                sender, receiver = replied[3], replied[2]
+                replied = rng.choice(emails)  # the answer goes back the other way, about the same record
+                raw.update(
+                    regardingType=replied[2],
+                    regardingId=replied[3],
+                    accountId=replied[1],
+                    inReplyToActivityId=replied[0],
+                )
+                sender, receiver = replied[5], replied[4]
             if kind != "email":
                 raw["endTimestamp"] = timestamp(start + timedelta(minutes=rng.choice((5, 15, 30, 45, 60))))
             role = "attendee" if kind == "meeting" else "to"
@@ -880,7 +906,7 @@ class _World:
                 colleague = rng.choice([s for s in sellers if s != seller])
                 raw["parties"].append({"partyId": colleague, "side": "us", "role": "attendee"})
             if kind == "email" and "inReplyToActivityId" not in raw:
-                emails.append((activity_id, account, sender, receiver))
+                emails.append((activity_id, account, *regarding, sender, receiver))
             items.append((start, _Item(raw)))
         # A meeting planned for next week (the "next interaction"), then moved by a day.
         planned = self.midnight + timedelta(days=7, hours=10)

@@ -12,25 +12,12 @@ from typing import Any
 import altair as alt
 import vl_convert
 
+from shared.kpi.bi import FUNNEL
+
 # Vega-Lite version of the bundled scripts: the one Altair writes its specs for.
 VEGALITE = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 # The seed's heatmap: blue over green and yellow to red, from low to high.
 HEAT = ["#2b83ba", "#1a9641", "#fee08b", "#d7191c"]
-FUNNEL = (
-    ("Sessions", ("chat_sessions",)),
-    ("With conversation", ("chat_sessions_with_conversation",)),
-    ("New customers", ("new_customers",)),
-    (
-        "Opt-ins",
-        (
-            "webpush_optins_single",
-            "webpush_optins_double",
-            "reminder_optins_single",
-            "reminder_optins_double",
-        ),
-    ),
-    ("Participations", ("participations",)),
-)
 NPS_SEGMENTS = (
     ("Detractors", "chat_nps_detractors", "#d7191c"),
     ("Passives", "chat_nps_passives", "#fdae61"),
@@ -63,7 +50,9 @@ def over_time(data: Any, kpis: list[str], labels: dict[str, str], cumulated: boo
     return (
         chart.mark_line(point=True)
         .encode(
-            x=alt.X("day:T", title=None, axis=alt.Axis(format="%b %d")),
+            x=alt.X(
+                "day:T", title=None, axis=alt.Axis(format="%b %d", tickCount={"interval": "day", "step": 1})
+            ),
             y=alt.Y(y, title="cumulated" if cumulated else "value"),
             tooltip=["day:T", alt.Tooltip(y, format=",.3~f")],
         )
@@ -90,8 +79,8 @@ def trends(data: Any, labels: dict[str, str]) -> alt.FacetChart:
 
 def funnel(data: Any) -> alt.Chart:
     """Sessions → with conversation → new customers → opt-ins → participations, summed."""
-    stages = [(kpi, label) for label, kpis in FUNNEL for kpi in kpis]
-    order = [label for label, _ in FUNNEL]
+    stages = [(kpi, label.capitalize()) for label, kpis in FUNNEL for kpi in kpis]
+    order = [label.capitalize() for label, _ in FUNNEL]
     return (
         alt.Chart(data)
         .transform_calculate(stage=_kpi_case(stages))

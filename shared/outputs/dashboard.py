@@ -106,8 +106,13 @@ def dashboard_data(warehouse: Warehouse, provider_id: str, start: date, end: dat
         "relationship_snapshot",
         "SELECT regarding_type, regarding_id, health_score, health_band, health_trend, last_interaction_ts, "
         "next_interaction_ts, snapshot_day FROM relationship_snapshot WHERE "
-        f"{provider} AND snapshot_day = (SELECT MAX(snapshot_day) FROM relationship_snapshot WHERE {provider} "
-        f"AND snapshot_day <= DATE '{end.isoformat()}') ORDER BY health_score, regarding_id",
+        # The last snapshot of the period, else the first one after it (a run on the day after the
+        # period ends takes the first snapshot that covers its last day).
+        f"{provider} AND snapshot_day = COALESCE("
+        f"(SELECT MAX(snapshot_day) FROM relationship_snapshot WHERE {provider} "
+        f"AND snapshot_day <= DATE '{end.isoformat()}'), "
+        f"(SELECT MIN(snapshot_day) FROM relationship_snapshot WHERE {provider} "
+        f"AND snapshot_day > DATE '{end.isoformat()}')) ORDER BY health_score, regarding_id",
         present,
     )
     return {
