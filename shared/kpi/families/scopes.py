@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from shared.kpi.model import Scope
 from shared.kpi.sqlparts import names, same
+from shared.schema.registry import STANDARD_EVENTS
 
 CONVERSATION_KEY = ("provider_id", "conversation_id")
 
@@ -29,21 +30,7 @@ SELECT provider_id, conversation_id FROM raw_events WHERE DATE(event_ts) IN (SEL
 
 # Chatbot events: the registry family "chatbot". A conversation is a chat conversation when it names a
 # chatbot experience, or when a chatbot event was logged on it (a provider may leave experienceId out).
-CHATBOT_EVENTS = (
-    "ChatStarted",
-    "UserInteracted",
-    "ModuleVisited",
-    "EmailCaptured",
-    "WebPushAsked",
-    "OptInGiven",
-    "Shared",
-    "ParticipationCompleted",
-    "AdventCalendarOpened",
-    "PinSent",
-    "PinVerified",
-    "DataEntered",
-    "CustomerDeleted",
-)
+CHATBOT_EVENTS = tuple(name for name, spec in STANDARD_EVENTS.items() if spec.family == "chatbot")
 
 
 def customer_key(alias: str) -> str:

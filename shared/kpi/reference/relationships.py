@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -177,14 +177,21 @@ def _by_record(raw: Raw) -> dict[Record, list[ActivityFact]]:
     return grouped
 
 
-def snapshot_rows(raw: Raw, day: date, now: datetime) -> list[dict[str, Any]]:
-    """``relationship_snapshot`` rows of ``day`` (without computed_at) for every active record."""
+def _active_records(
+    raw: Raw, day: date, now: datetime
+) -> Iterator[tuple[Record, list[ActivityFact], Settings]]:
+    """The records that have a snapshot on ``day``, with their activities and their provider's settings."""
     settings = settings_of(raw)
-    out = []
     for record, facts in _by_record(raw).items():
         cfg = settings.get(record[0], Settings())
-        if not _active(facts, day, now, cfg.window_days):
-            continue
+        if _active(facts, day, now, cfg.window_days):
+            yield record, facts, cfg
+
+
+def snapshot_rows(raw: Raw, day: date, now: datetime) -> list[dict[str, Any]]:
+    """``relationship_snapshot`` rows of ``day`` (without computed_at) for every active record."""
+    out = []
+    for record, facts, cfg in _active_records(raw, day, now):
         window = [f for f in facts if _in_window(f, day, cfg.window_days)]
 
         def count(kind: str, side: str, window: list[ActivityFact] = window) -> int:
@@ -238,12 +245,8 @@ def snapshot_rows(raw: Raw, day: date, now: datetime) -> list[dict[str, Any]]:
 
 def contact_rows(raw: Raw, day: date, now: datetime) -> list[dict[str, Any]]:
     """``relationship_contacts`` rows of ``day``: the top three people per side of active records."""
-    settings = settings_of(raw)
     out = []
-    for record, facts in _by_record(raw).items():
-        cfg = settings.get(record[0], Settings())
-        if not _active(facts, day, now, cfg.window_days):
-            continue
+    for record, facts, cfg in _active_records(raw, day, now):
         taking_part: dict[tuple[str, str], set[str]] = defaultdict(set)
         for f in facts:
             if _in_window(f, day, cfg.window_days):
