@@ -256,7 +256,8 @@ def _recompute(
     )
     members = {f.name for f in families}
     kpis = tuple(k for k in catalog if k.family in members)
-    statements.append(warehouse.temp_table(KPI_NEW, kpi_query(dialect, names, COMPUTED_AT, kpis)))
+    if kpis:
+        statements.append(warehouse.temp_table(KPI_NEW, kpi_query(dialect, names, COMPUTED_AT, kpis)))
     prune = None
     declarations: tuple[str, ...] = ()
     if dialect == "bigquery":
@@ -264,11 +265,17 @@ def _recompute(
         statements.append(f"SET {PRUNE_DAYS} = ARRAY(SELECT DISTINCT day FROM {AFFECTED})")
         prune = PRUNE_DAYS
     affected = f"SELECT DISTINCT provider_id, day FROM {AFFECTED}"
-    statements += warehouse.replace(
-        ReplaceScope(
-            KPI_DAILY, warehouse.name(KPI_DAILY.name), f"SELECT * FROM {KPI_NEW}", affected, DAY_KEY, prune
+    if kpis:  # (families without kpi_daily rows, such as relationships alone, leave it as it is)
+        statements += warehouse.replace(
+            ReplaceScope(
+                KPI_DAILY,
+                warehouse.name(KPI_DAILY.name),
+                f"SELECT * FROM {KPI_NEW}",
+                affected,
+                DAY_KEY,
+                prune,
+            )
         )
-    )
     for family in families:
         for output in family.outputs:
             statements += warehouse.replace(
@@ -285,7 +292,7 @@ def _recompute(
     summary = [
         f"{touched} AS conversations_touched",
         f"(SELECT COUNT(*) FROM {AFFECTED}) AS provider_days",
-        f"(SELECT COUNT(*) FROM {KPI_NEW}) AS kpi_rows",
+        f"(SELECT COUNT(*) FROM {KPI_NEW}) AS kpi_rows" if kpis else "0 AS kpi_rows",
         f"(SELECT STRING_AGG(d, ',' ORDER BY d) FROM "
         f"(SELECT DISTINCT CAST(day AS STRING) AS d FROM {AFFECTED}) AS x) AS days",
     ]

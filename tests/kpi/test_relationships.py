@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.kpi.families.relationships import RELATIONSHIP
 from shared.kpi.reference import reference_relationships
 from shared.kpi.reference.relationships import Settings, activity_facts, health
 from shared.warehouse.tables import RELATIONSHIP_CONTACTS, RELATIONSHIP_DAILY_ACTIVITY, RELATIONSHIP_SNAPSHOT
@@ -258,7 +259,7 @@ _SHARED: list[KpiWarehouse] = []
 
 def _warehouse() -> KpiWarehouse:
     if not _SHARED:
-        _SHARED.append(KpiWarehouse())
+        _SHARED.append(KpiWarehouse(families=[RELATIONSHIP]))
     _SHARED[0].reset()
     return _SHARED[0]
 
