@@ -134,3 +134,10 @@ def test_stored_families_partition_their_facts_by_the_attribution_day():
         assert columns[family.day_column].type == "TIMESTAMP"
         assert family.fact.partition_by == family.day_column
         assert family.fact.cluster_by == ("provider_id",)
+
+
+def test_the_generator_aims_at_the_catalog_thresholds():
+    """tests/kpi/traffic.py hits each service level's threshold on purpose, from its own list."""
+    from tests.kpi.traffic import SERVICE_LEVELS_S as GENERATED
+
+    assert GENERATED == SERVICE_LEVEL_SECONDS

@@ -26,6 +26,9 @@ CUSTOMERS = (None, "cu-1", "cu-2", "cu-3")
 QUEUES = (None, "billing", "sales")
 AGENTS = ("agent-1", "agent-2", "agent-3")
 CONSULTANTS = ("agent-8", "agent-9")
+# The service levels' thresholds, written here rather than read from the catalog: the generator aims
+# at the definition's edges on its own (tests/kpi/test_catalog.py checks the catalog has the same).
+SERVICE_LEVELS_S = (10, 20, 30, 60, 120)
 
 
 def _offset(draw: st.DrawFn, low: int, high: int) -> timedelta:
@@ -40,13 +43,14 @@ def _session(draw: st.DrawFn, s: Scenario, cid: str, sid: str, start: datetime) 
     created = start + _offset(draw, 0, 90)
     agent = draw(st.sampled_from((None, *AGENTS)))
     consults = draw(st.lists(st.sampled_from(CONSULTANTS), max_size=2, unique=True))
+    queued = _maybe(draw, created + _offset(draw, -30, 20))
     s.session(
         cid,
         sid,
         created,
         agent=agent,
         queue_id=draw(st.sampled_from(QUEUES)),
-        queued=_maybe(draw, created + _offset(draw, -30, 20)),
+        queued=queued,
         assigned=_maybe(draw, created + _offset(draw, 0, 120)),
         consults=consults,
         channel=draw(st.sampled_from((None, None, "chat"))),
@@ -54,6 +58,17 @@ def _session(draw: st.DrawFn, s: Scenario, cid: str, sid: str, start: datetime) 
 
     def when(low: int = -20, high: int = 1800) -> datetime:
         return created + _offset(draw, low, high)
+
+    def answered() -> datetime:
+        """An offer outcome, often exactly on a service-level threshold (or a microsecond or a second
+        past it) from the queue entry (else the conversation start): where a <= slipping to < shows."""
+        boundary = draw(st.sampled_from((None, *SERVICE_LEVELS_S)))
+        if boundary is None:
+            return when(0, 90)
+        past = draw(
+            st.sampled_from((timedelta(0), timedelta(0), timedelta(microseconds=1), timedelta(seconds=1)))
+        )
+        return (queued or start) + timedelta(seconds=boundary) + past
 
     if draw(st.booleans()):
         s.event(cid, sid, "NotificationReceived", when(0, 20))
@@ -65,7 +80,7 @@ def _session(draw: st.DrawFn, s: Scenario, cid: str, sid: str, start: datetime) 
                 cid,
                 sid,
                 "NotificationResponse",
-                when(0, 90),
+                answered(),
                 action=draw(st.sampled_from(("Accept", "Accept", "Reject"))),
             )
     if draw(st.booleans()):

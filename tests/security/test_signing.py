@@ -98,11 +98,13 @@ def test_signed_requests_pass_and_every_other_kind_is_refused_without_a_trace(wo
     provider_id, key, secret = signer
     body = batch(event(eventId="e-1"))
     raw = raw_of(body)
-    stale = int(time.time()) - 301
+    # Well outside and well inside the 300 s tolerance: a slow test run must not move them across it
+    # (the exact edges, at a fixed clock: test_the_tolerance_edge_is_exact).
+    stale = int(time.time()) - 330
     refused = [
         (None, 401, "signature_missing"),
         (sign(secret, raw, timestamp=stale), 401, "signature_expired"),
-        (sign(secret, raw, timestamp=int(time.time()) + 301), 401, "signature_expired"),  # from the future
+        (sign(secret, raw, timestamp=int(time.time()) + 330), 401, "signature_expired"),  # from the future
         (sign(new_signing_secret()[1], raw), 401, "signature_invalid"),
         (sign(secret, raw_of(batch(event(eventId="e-2")))), 401, "signature_invalid"),  # another body
         (sign(secret, raw + b" "), 401, "signature_invalid"),  # one byte more
@@ -118,10 +120,10 @@ def test_signed_requests_pass_and_every_other_kind_is_refused_without_a_trace(wo
     }
     assert world.store.get_event(provider_id, "e-1") is None, "a refused request stored its event"
 
-    ok = send(world, key, body, sign(secret, raw, timestamp=int(time.time()) - 299))
+    ok = send(world, key, body, sign(secret, raw, timestamp=int(time.time()) - 270))
     assert ok.status_code == 200 and ok.json["accepted"] == 1
     # A replay inside the tolerance changes nothing: the event id is the idempotency key.
-    again = send(world, key, body, sign(secret, raw, timestamp=int(time.time()) - 299))
+    again = send(world, key, body, sign(secret, raw, timestamp=int(time.time()) - 270))
     assert again.status_code == 200 and (again.json["accepted"], again.json["duplicates"]) == (0, 1)
     for path, payload in (
         ("/v1/conversations", conversation()),
@@ -376,3 +378,28 @@ def test_a_secret_copied_from_another_provider_does_not_open(world, signer, capl
     # A new secret repairs it.
     fresh = issue(world, provider_id, revokeOthers=True)["signingSecret"]
     assert send(world, key, body, sign(fresh, raw_of(body))).status_code == 200
+
+
+def test_the_tolerance_edge_is_exact(world, signer):
+    """At a fixed server clock: a signature 300 s old or ahead passes, 301 s is refused (no wall clock)."""
+    from datetime import UTC, datetime
+
+    from shared.auth.signing import verify_request
+    from shared.config import settings
+    from shared.errors import ApiError
+
+    provider_id, _, secret = signer
+    provider = world.store.get_provider(provider_id)
+    body = raw_of(batch(event(eventId="e-edge")))
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    t = int(now.timestamp())
+    for offset in (-300, 300):
+        verify_request(
+            [sign(secret, body, timestamp=t + offset)], body, provider, world.store, settings(), now
+        )
+    for offset in (-301, 301):
+        with pytest.raises(ApiError) as refused:
+            verify_request(
+                [sign(secret, body, timestamp=t + offset)], body, provider, world.store, settings(), now
+            )
+        assert refused.value.code == "signature_expired"

@@ -573,6 +573,8 @@ def run_threads(targets: list[Callable[[], Any]]) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    stuck = [t for t in threads if t.is_alive()]
+    assert not stuck, f"{len(stuck)} of {len(threads)} threads still running after 60 s: a deadlock?"
     if errors:
         raise errors[0]
 

@@ -70,7 +70,8 @@ def test_unreachable_firestore_answers_store_unavailable_quickly(monkeypatch):
             started = time.monotonic()
             with pytest.raises(StoreUnavailable):
                 call()
-            assert time.monotonic() - started < 5, f"{name} hung instead of failing fast"
+            # A hang would be the client's own retry budget (minutes); 30x the deadline is no race.
+            assert time.monotonic() - started < 15, f"{name} hung instead of failing fast"
     finally:
         store.close()
 
