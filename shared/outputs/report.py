@@ -103,7 +103,7 @@ def _sections(rows: list[dict[str, Any]], day: date) -> list[tuple[str, list[Lin
         families[family] = [k for k in kpis if k in today]
     for kpi in today:
         declared = catalog.get(kpi)
-        family = f"{declared.family.capitalize()} KPIs" if declared else "Other KPIs"
+        family = f"{declared.family.replace('_', ' ').capitalize()} KPIs" if declared else "Other KPIs"
         if not any(kpi in listed for listed in families.values()):
             families.setdefault(family, []).append(kpi)
     return [
