@@ -46,7 +46,14 @@ def same_tables(got: dict[str, list[dict]], want: dict[str, list[dict]]) -> None
     for name in want:
 
         def key(row: dict) -> str:
-            return repr([row[k] for k in sorted(row) if not isinstance(row[k], float)])
+            # Instants in UTC: the warehouse hands them back in its session's time zone.
+            return repr(
+                [
+                    row[k].astimezone(UTC) if isinstance(row[k], datetime) else row[k]
+                    for k in sorted(row)
+                    if not isinstance(row[k], float)
+                ]
+            )
 
         a, b = sorted(got[name], key=key), sorted(want[name], key=key)
         assert len(a) == len(b), (name, a, b)
