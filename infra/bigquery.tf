@@ -35,7 +35,11 @@ resource "google_bigquery_table" "table" {
     content {
       type          = time_partitioning.value.type
       field         = time_partitioning.value.field
-      expiration_ms = local.partition_ttl_ms
+      # A table may expire sooner than the dataset's retention (event_landing: its own days).
+      expiration_ms = (
+        lookup(time_partitioning.value, "expiration_days", null) == null ? local.partition_ttl_ms
+        : min(time_partitioning.value.expiration_days * 86400000, coalesce(local.partition_ttl_ms, time_partitioning.value.expiration_days * 86400000))
+      )
     }
   }
   require_partition_filter = each.value.time_partitioning == null ? null : each.value.require_partition_filter

@@ -118,8 +118,9 @@ def create_table(
         sql += f"\nCLUSTER BY {', '.join(table.cluster_by)}"
     table_options = [f"description={_bq_string(table.description)}"]
     if partition is not None:
-        if options.partition_expiration_days is not None:
-            table_options.append(f"partition_expiration_days={options.partition_expiration_days}")
+        days = [d for d in (options.partition_expiration_days, table.partition_expiration_days) if d]
+        if days:
+            table_options.append(f"partition_expiration_days={min(days)}")
         require = bool(getattr(table, "require_partition_filter", False))
         table_options.append(f"require_partition_filter={'TRUE' if require else 'FALSE'}")
     return sql + f"\nOPTIONS({', '.join(table_options)})"
