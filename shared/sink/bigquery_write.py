@@ -15,6 +15,7 @@ descriptor is built from the ``event_landing`` declaration, at most ~8 MB per ap
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -73,7 +74,6 @@ def _value(type_: ColumnType, value: Any) -> Any:
     return value
 
 
-
 class BigQueryWriteSink:
     def __init__(
         self,
@@ -124,7 +124,9 @@ class BigQueryWriteSink:
                     )
 
                     channel = grpc.insecure_channel(self.endpoint)
-                    transport = BigQueryWriteGrpcTransport(channel=channel, credentials=AnonymousCredentials())
+                    transport = BigQueryWriteGrpcTransport(
+                        channel=channel, credentials=AnonymousCredentials()
+                    )
                     self._client = BigQueryWriteClient(transport=transport)
                 else:
                     self._client = BigQueryWriteClient()
@@ -160,7 +162,7 @@ class BigQueryWriteSink:
                         write_stream=self.write_stream,
                         proto_rows=types.AppendRowsRequest.ProtoData(
                             rows=types.ProtoRows(serialized_rows=batch)
-                        )
+                        ),
                     )
                 )
                 for batch in batches
@@ -185,10 +187,8 @@ class BigQueryWriteSink:
         with self._lock:
             stream, self._stream = self._stream, None
         if stream is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken stream may fail again: dropped
                 stream.close()
-            except Exception:  # noqa: BLE001 - closing a broken stream may fail again; it is dropped
-                pass
 
     def close(self) -> None:
         self._reset()
