@@ -46,7 +46,7 @@ EVENT_DAYS = "landing_event_days"  # BigQuery script variable: raw_events partit
 
 @dataclass(frozen=True)
 class LandingStage:
-    """What a run staged from the landing table: ``read`` landing rows of the window's keys,
+    """What a run staged from the landing table: ``read`` landing rows stamped since the watermark,
     ``events`` new first writes staged for ``raw_events``, ``conflicts`` reused event ids."""
 
     read: int = 0
@@ -133,8 +133,9 @@ def stage_statements(
             "GROUP BY provider_id, event_id, digest",
         )
     )
+    new = "TRUE" if since is None else f"ingested_at > {_timestamp(warehouse, since)}"
     counts = (
-        f"SELECT (SELECT COUNT(*) FROM {staged_versions}) AS read_rows,\n"
+        f"SELECT (SELECT COUNT(*) FROM {staged_versions} WHERE {new} AND {upto}) AS read_rows,\n"
         f"  (SELECT COUNT(*) FROM {warehouse.staging_name(RAW_EVENTS.name)}) AS events,\n"
         f"  (SELECT COUNT(*) FROM {warehouse.staging_name(CONFLICTS)}) AS conflicts"
     )

@@ -62,7 +62,11 @@ def event_insert(call: Call) -> Insert | None:
         pseudonyms = pseudonymizer(call.settings)
     except PseudonymSaltMissing as exc:
         raise ApiError(503, "privacy_not_configured", str(exc), headers={"Retry-After": "300"}) from exc
-    return sink_insert(event_sink(url), pseudonyms)
+    try:
+        sink = event_sink(url)
+    except ValueError as exc:  # the deployment's setting, not the request: a server error, said clearly
+        raise ApiError(500, "sink_misconfigured", str(exc)) from exc
+    return sink_insert(sink, pseudonyms)
 
 
 def post_events(call: Call) -> tuple[int, Any]:

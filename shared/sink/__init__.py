@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlparse
 
-from shared.aggregate.rows import VERSION, event_rows
-from shared.privacy.policy import pseudonymise_rows
 from shared.warehouse.tables import EVENT_LANDING, RAW_EVENTS
 
 if TYPE_CHECKING:
@@ -55,6 +53,9 @@ def landing_rows(events: Sequence[Event], pseudonyms: Pseudonymizer) -> list[Row
     would stage them, customer identifiers pseudonymised here, before anything leaves the process
     (docs/privacy.md), ``customData`` as JSON text, and the content digest that tells a retry from a
     reused ``eventId``. ``additionalData`` (free text) is not kept in this mode."""
+    from shared.aggregate.rows import VERSION, event_rows
+    from shared.privacy.policy import pseudonymise_rows
+
     rows = pseudonymise_rows(RAW_EVENTS, event_rows(list(events)), pseudonyms)
     columns = [c.name for c in EVENT_LANDING.columns]
     out: list[Row] = []
