@@ -448,7 +448,10 @@ def test_bigquery_tables_come_from_the_generated_declarations():
     partitioning = first(table["dynamic"])["time_partitioning"]
     content = first(partitioning["content"])
     assert ref(content["field"]) == "time_partitioning.value.field"
-    assert ref(content["expiration_ms"]) == "local.partition_ttl_ms"
+    assert ref(content["expiration_ms"]) == "local.table_ttl_ms[each.key]"
+    # The dataset's retention, or a table's own shorter one (event_landing), never longer.
+    ttl = ref(config.locals["table_ttl_ms"])
+    assert "local.partition_ttl_ms" in ttl and "min(" in ttl and "expiration_days" in ttl
     assert "each.value.require_partition_filter" in table["require_partition_filter"]
     view = config.resource("google_bigquery_table", "view")
     assert ref(view["for_each"]) == "local.warehouse.views"
