@@ -1,4 +1,4 @@
-"""End to end against a local BigQuery API emulator (tests/support/bigquery_emulator.py): the ingest
+"""End to end against a local BigQuery API emulator (tools/bigquery_emulator.py): the ingest
 function appends through the Storage Write API (gRPC), the aggregation deduplicates in the warehouse
 and runs the fact and KPI script through the REST API, with Google's own client libraries. The same
 generated day counted on DuckDB through the store gives the same ``kpi_daily``; re-runs, a late event
@@ -23,7 +23,8 @@ from tests.aggregate.conftest import KPI_COLUMNS, kpi_table, read_rows
 from tests.aggregate.traffic import ev
 from tests.privacy.identifiers import customer_identifiers
 from tests.sink.conftest import SALT, send
-from tests.support.bigquery_emulator import BigQueryEmulator, running_emulator
+from tests.support.bigquery_emulator import running_emulator
+from tools.bigquery_emulator import BigQueryEmulator
 from tools.traffic import generate_day
 
 pytestmark = pytest.mark.bigquery_emulator
