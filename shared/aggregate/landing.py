@@ -4,20 +4,20 @@ inside the warehouse, instead of being extracted from the store page by page.
 The ingest function appends every accepted event to ``event_landing`` (at least once: a retried append
 or a provider's retry lands twice). A run then stages, with SQL only (no Python per event):
 
-1. the keys ``(provider_id, event_id)`` of the landing rows stamped in ``(watermark − settle, until]``;
-   the settle time (``ANALYTICS_SINK_SETTLE_SECONDS``, default 300 s, longer than an ingest request
-   may take) re-reads rows whose append was acknowledged after the previous run had read past their
-   stamp, so none is skipped;
-2. every landing row of those keys over the look-back window (``LANDING_LOOKBACK_DAYS`` of ingest-day
-   partitions, clustered by provider and event id): the first write of each key (earliest
-   ``ingested_at``) wins, as in the store, where an event id is create-only;
-3. into the run's ``raw_events`` staging: each first write stamped in the window whose key
-   ``raw_events`` does not hold yet (BigQuery reads only the ``raw_events`` partitions of those
-   events' days); the run's ONE transaction then MERGEs it into ``raw_events`` and recomputes facts and
-   KPIs exactly as for events read from the store (``build_transaction``, unchanged);
-4. into a staging table of conflicts: later writes of a key whose content digest differs from the first
-   write's (a reused ``eventId``), upserted into ``raw_failed_events`` as ``event_id_conflict`` by the
-   same transaction: refused, not counted, and visible, never silently dropped.
+1. the window: landing rows stamped in ``(watermark − settle, until]``. The settle time
+   (``ANALYTICS_SINK_SETTLE_SECONDS``, default 300 s, longer than an ingest request may take) reads
+   again rows whose append was acknowledged after the previous run had read past their stamp, so none
+   is skipped. The table is partitioned by ingest hour: the window costs an hour or two of partitions;
+2. per key ``(provider_id, event_id)`` the window's first write (earliest ``ingested_at``) wins;
+3. into the run's ``raw_events`` staging: each first write whose key ``raw_events`` does not hold yet.
+   A retry carries the same content, so the same ``event_ts``: BigQuery compares with the
+   ``raw_events`` partitions of the window's event days only. The run's ONE transaction then MERGEs
+   the staging into ``raw_events`` (create-only, whatever day an id is stored on) and recomputes facts
+   and KPIs exactly as for events read from the store (``build_transaction``, unchanged);
+4. into a staging table of conflicts, upserted into ``raw_failed_events`` as ``event_id_conflict`` by the
+   same transaction: a later write in the window whose content digest differs from the first write's,
+   and a first write whose key ``raw_events`` holds (same event day) with another conversation, session,
+   name, reason, response action or timestamp. Refused, not counted, and visible.
 
 Exactly once: the watermark moves only after the commit (at-least-once reading), the staging excludes
 what ``raw_events`` holds, and the MERGE inserts a key only when it is missing (idempotent applying).
@@ -33,13 +33,15 @@ from shared.aggregate.staging import staging_table
 from shared.warehouse.port import Transaction, Warehouse
 from shared.warehouse.tables import (
     EVENT_LANDING,
-    LANDING_LOOKBACK_DAYS,
     LANDING_RETENTION_DAYS,
     RAW_EVENTS,
     RAW_FAILED_EVENTS,
 )
 
-VERSIONS = "landing_versions"  # every landing row of the window's keys, ranked per key
+VERSIONS = "landing_versions"  # the window's landing rows, ranked per key
+# What a reused eventId must share with the stored event to be taken for a retry of it (the columns
+# raw_events keeps as sent; participant and customData are left out: an erasure changes them).
+CONTENT = ("conversation_id", "provider_session_id", "name", "reason", "event_ts", "response_action")
 CONFLICTS = "landing_conflicts"  # raw_failed_events rows of reused event ids
 EVENT_DAYS = "landing_event_days"  # BigQuery script variable: raw_events partitions to compare with
 
@@ -75,17 +77,11 @@ def stage_statements(
     lower = None if since is None else since - timedelta(seconds=settle_seconds)
     after = "TRUE" if lower is None else f"ingested_at > {_timestamp(warehouse, lower)}"
     upto = f"ingested_at <= {_timestamp(warehouse, until)}"
-    lookback = datetime.combine(
-        until.date() - timedelta(days=LANDING_LOOKBACK_DAYS), datetime.min.time(), UTC
-    )
-    keys = f"SELECT DISTINCT provider_id, event_id FROM {landing} WHERE {after} AND {upto}"
-    order = "PARTITION BY l.provider_id, l.event_id ORDER BY l.ingested_at, l.digest"
+    order = "PARTITION BY provider_id, event_id ORDER BY ingested_at, digest"
     versions = (
-        f"SELECT l.*, ROW_NUMBER() OVER ({order}) AS arrival,\n"
-        f"  FIRST_VALUE(l.digest) OVER ({order}) AS first_digest\n"
-        f"FROM {landing} AS l\n"
-        f"JOIN ({keys}) AS k ON l.provider_id = k.provider_id AND l.event_id = k.event_id\n"
-        f"WHERE l.ingested_at >= {_timestamp(warehouse, lookback)} AND l.{upto}"
+        f"SELECT w.*, ROW_NUMBER() OVER ({order}) AS arrival,\n"
+        f"  FIRST_VALUE(digest) OVER ({order}) AS first_digest\n"
+        f"FROM (SELECT * FROM {landing} WHERE {after} AND {upto}) AS w"
     )
     staged_versions = warehouse.staging_name(VERSIONS)
     custom = "CAST(v.custom_data AS JSON)" if warehouse.dialect == "duckdb" else "v.custom_data"
@@ -99,43 +95,45 @@ def stage_statements(
             columns.append(f"v.ingested_at AS {VERSION}")
         else:
             columns.append(f"v.{column.name}")
-    stored = f"SELECT provider_id, event_id FROM {warehouse.name(RAW_EVENTS.name)}"
+    compared = ", ".join(f"{c}" for c in ("provider_id", "event_id", *CONTENT))
+    stored = f"SELECT {compared} FROM {warehouse.name(RAW_EVENTS.name)}"
     statements: list[str] = []
     if warehouse.dialect == "bigquery":
         statements.append(f"DECLARE {EVENT_DAYS} ARRAY<DATE> DEFAULT []")
     statements.append(_create(warehouse, VERSIONS, versions))
     if warehouse.dialect == "bigquery":
-        statements.append(
-            f"SET {EVENT_DAYS} = ARRAY(SELECT DISTINCT DATE(event_ts) FROM {staged_versions} WHERE arrival = 1)"
-        )
+        statements.append(f"SET {EVENT_DAYS} = ARRAY(SELECT DISTINCT DATE(event_ts) FROM {staged_versions})")
         stored += f" WHERE DATE(event_ts) IN UNNEST({EVENT_DAYS})"
-    v_after = "TRUE" if lower is None else f"v.{after}"
+    joined = (
+        f"FROM {staged_versions} AS v\n"
+        f"LEFT JOIN ({stored}) AS r ON r.provider_id = v.provider_id AND r.event_id = v.event_id\n"
+    )
     statements.append(
         _create(
             warehouse,
             RAW_EVENTS.name,
-            f"SELECT {', '.join(columns)}\nFROM {staged_versions} AS v\n"
-            f"LEFT JOIN ({stored}) AS r ON r.provider_id = v.provider_id AND r.event_id = v.event_id\n"
-            f"WHERE v.arrival = 1 AND {v_after} AND r.event_id IS NULL",
+            f"SELECT {', '.join(columns)}\n{joined}WHERE v.arrival = 1 AND r.event_id IS NULL",
         )
     )
+    differs = " OR ".join(f"v.{c} IS DISTINCT FROM r.{c}" for c in CONTENT)
     statements.append(
         _create(
             warehouse,
             CONFLICTS,
-            "SELECT provider_id, CONCAT('conflict:', event_id, ':', digest) AS failed_id,\n"
-            "  MIN(ingested_at) AS received_at, 'event_id_conflict' AS code,\n"
-            "  CONCAT('eventId ', event_id, ' was first written with other content; the first write is"
+            "SELECT v.provider_id, CONCAT('conflict:', v.event_id, ':', v.digest) AS failed_id,\n"
+            "  MIN(v.ingested_at) AS received_at, 'event_id_conflict' AS code,\n"
+            "  CONCAT('eventId ', v.event_id, ' was first written with other content; the first write is"
             " kept and this one is not counted (its content stays in event_landing)') AS message,\n"
             "  'event' AS kind, 'open' AS status, CAST(NULL AS TIMESTAMP) AS replayed_at\n"
-            f"FROM {staged_versions}\n"
-            f"WHERE arrival > 1 AND digest <> first_digest AND {after}\n"
-            "GROUP BY provider_id, event_id, digest",
+            f"{joined}"
+            f"WHERE (v.arrival > 1 AND v.digest <> v.first_digest)\n"
+            f"  OR (v.arrival = 1 AND r.event_id IS NOT NULL AND ({differs}))\n"
+            "GROUP BY v.provider_id, v.event_id, v.digest",
         )
     )
     new = "TRUE" if since is None else f"ingested_at > {_timestamp(warehouse, since)}"
     counts = (
-        f"SELECT (SELECT COUNT(*) FROM {staged_versions} WHERE {new} AND {upto}) AS read_rows,\n"
+        f"SELECT (SELECT COUNT(*) FROM {staged_versions} WHERE {new}) AS read_rows,\n"
         f"  (SELECT COUNT(*) FROM {warehouse.staging_name(RAW_EVENTS.name)}) AS events,\n"
         f"  (SELECT COUNT(*) FROM {warehouse.staging_name(CONFLICTS)}) AS conflicts"
     )

@@ -51,8 +51,8 @@ class EventSink(Protocol):
 def landing_rows(events: Sequence[Event], pseudonyms: Pseudonymizer) -> list[Row]:
     """``event_landing`` rows of accepted events: the columns of ``raw_events`` as the aggregation
     would stage them, customer identifiers pseudonymised here, before anything leaves the process
-    (docs/privacy.md), ``customData`` as JSON text, and the content digest that tells a retry from a
-    reused ``eventId``. ``additionalData`` (free text) is not kept in this mode."""
+    (docs/privacy.md), ``customData`` as JSON text, and the content digest (keyed with the same
+    salt) that tells a retry from a reused ``eventId``. ``additionalData`` (free text) is not kept in this mode."""
     from shared.aggregate.rows import VERSION, event_rows
     from shared.privacy.policy import pseudonymise_rows
 
@@ -62,7 +62,9 @@ def landing_rows(events: Sequence[Event], pseudonyms: Pseudonymizer) -> list[Row
     for event, row in zip(events, rows, strict=True):
         row.pop(VERSION, None)
         row["custom_data"] = None if row["custom_data"] is None else json.dumps(row["custom_data"])
-        row["digest"] = event.digest
+        # Keyed like a pseudonym: the plain digest of content that holds a raw participant id would
+        # let whoever holds the warehouse confirm a guessed event; equal contents still compare equal.
+        row["digest"] = pseudonyms(event.provider_id, f"digest\x1f{event.digest}")
         out.append({name: row.get(name) for name in columns})
     return out
 

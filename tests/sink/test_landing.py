@@ -103,6 +103,17 @@ def test_retries_count_once_and_reused_ids_are_refused_in_the_warehouse(duckdb_s
     before = kpi_table(duckdb_sink, with_computed_at=True)
     again = aggregate()
     assert again.read["events"] == 0 and kpi_table(duckdb_sink, with_computed_at=True) == before
+    # Reused in a later run, with another name: refused there too (compared with raw_events).
+    acme.events(
+        "c-1",
+        ev("c-1-offer", "CallHold", DAY_1, 5),
+        ev("c-1-csat", "SurveyAnswered", DAY_1, 320, customData=[{"attribute": "csat", "value": 5}]),
+    )
+    later = aggregate()
+    assert later.read["events"] == 2 and later.conversations_touched == 0
+    assert kpi_table(duckdb_sink) == [r[:-1] for r in before]
+    codes = read_rows(duckdb_sink, "SELECT failed_id FROM raw_failed_events WHERE failed_id LIKE 'conflict:%'")
+    assert sorted(r["failed_id"].split(":")[1] for r in codes) == ["c-1-csat", "c-1-offer"]
 
 
 @pytest.mark.parametrize("step", ["extracted", "staged", "before_commit", "committed"])
@@ -246,7 +257,7 @@ def test_no_raw_customer_identifier_reaches_the_warehouse_and_erasure_reaches_th
         assert not {r["participant_id"] for r in left} & gone, table
 
 
-def test_the_staging_reads_raw_events_only_on_the_days_of_its_events(env):
+def test_the_staging_reads_the_window_and_raw_events_only_on_the_days_of_its_events(env):
     """BigQuery: the comparison with raw_events is pruned to the partitions of the staged events'
     days (a script variable), so a run does not scan every event ever stored."""
     wh = open_warehouse("bigquery://p/d")
@@ -255,7 +266,9 @@ def test_the_staging_reads_raw_events_only_on_the_days_of_its_events(env):
     )
     script = ";\n".join(statements)
     assert "DATE(event_ts) IN UNNEST(landing_event_days)" in script
-    assert "l.ingested_at >= TIMESTAMP '2026-11-17 00:00:00.000000+00'" in script  # 7-day look-back
+    # Only the window's landing rows (hourly partitions): the settle time before the watermark.
+    assert "ingested_at > TIMESTAMP '2026-11-22 23:55:00.000000+00'" in script
+    assert "ingested_at <= TIMESTAMP '2026-11-24 00:00:00.000000+00'" in script
 
 
 def test_an_unknown_sink_is_refused_not_ignored(env, monkeypatch, acme):

@@ -95,8 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sizes, template = args.sizes or [20_000, 100_000], 2_000
         else:
             sizes, template = args.sizes or [100_000, 1_000_000], 2_000
-        results, skipped = sink.measure(aggregation.build_template(template), sizes, log)
-        sections += sink.sections(results, skipped)
+        conversations = 40 if args.smoke else 400
+        results, cost, skipped = sink.measure(aggregation.build_template(template), sizes, log, conversations)
+        sections += sink.sections(results, cost, skipped)
 
     if "firestore" in args.only:
         count, repeat = (200, 1) if args.smoke else (2_000, 3) if args.quick else (10_000, 3)

@@ -103,15 +103,104 @@ def _load_landing(store: SqliteStore, url: str) -> tuple[int, float]:
     return rows, time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class IngestCost:
+    """CPU of ``log_events`` per accepted event, the same batches into the store and into the sink."""
+
+    batch: float  # events per request, on average
+    events: int
+    store_us: float
+    sink_us: float
+    sink_bytes: float  # serialized landing row, bytes (what the Storage Write API bills)
+
+
+def _batches_of(bodies: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+    """Each request's events repeated under new eventIds up to ``size`` events (the same envelope)."""
+    out = []
+    for body in bodies:
+        events = [e for e in body["events"] if isinstance(e, dict)]
+        grown = [
+            {**e, "eventId": f"{e.get('eventId') or 'auto'}-{k}"}
+            for k in range(-(-size // max(1, len(events))))
+            for e in events
+        ]
+        out.append({**body, "events": grown[:size]})
+    return out
+
+
+def measure_ingest(emulator: BigQueryEmulator, dataset: str, conversations: int) -> list[IngestCost]:
+    """A generated day's event batches through ``log_events``: into a SQLite store (today's path,
+    create-if-absent per event), and into the Storage Write sink on the emulator; as generated (a
+    few events per request) and grown to 100 events per request."""
+    from shared.ingest.events import log_events
+    from shared.ingest.sink import sink_insert
+    from shared.sink.bigquery_write import BigQueryWriteSink
+    from shared.store.records import Provider
+    from tools.traffic import generate_day
+
+    now = datetime.now(UTC)
+    traffic = generate_day(conversations, 11, now=now, provider_id="bench")
+    generated = [r.body for r in traffic.requests if r.kind == "events" and not r.retry]
+    provider = Provider("bench", "Bench", True, now, now)
+    sink = BigQueryWriteSink(emulator.project, dataset, endpoint=emulator.grpc)
+    insert = sink_insert(sink, BENCH_PSEUDONYMS)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        try:
+            # Warm-up, not timed: the first append opens the process's stream (once per instance).
+            warm = SqliteStore(str(Path(tmp) / "warm.sqlite3"))
+            log_events(warm, provider, generated[0], now, None, insert)
+            warm.close()
+            for name, bodies in (("generated", generated), ("100", _batches_of(generated[:60], 100))):
+                costs: dict[str, float] = {}
+                events = 0
+                store = SqliteStore(str(Path(tmp) / f"{name}.sqlite3"))
+                try:
+                    for mode in ("store", "sink"):
+                        cpu = time.process_time()
+                        events = sum(
+                            log_events(
+                                store, provider, body, now, None, insert if mode == "sink" else None
+                            ).accepted
+                            for body in bodies
+                        )
+                        costs[mode] = (time.process_time() - cpu) / max(1, events) * 1e6
+                    rows = [row for body in bodies[:50] for row in _landing_sample(store, body, now)]
+                finally:
+                    store.close()
+                size = sum(len(sink.serialize(r)) for r in rows) / max(1, len(rows))
+                results.append(IngestCost(events / len(bodies), events, costs["store"], costs["sink"], size))
+        finally:
+            sink.close()
+    return results
+
+
+def _landing_sample(store: SqliteStore, body: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """The landing rows of one request's valid events."""
+    from shared.ingest.events import Envelope, EventResolver, build_event
+    from shared.store.records import Event
+
+    envelope = Envelope(
+        body["conversationId"],
+        body["providerSessionId"],
+        body.get("participantId"),
+        body.get("clientSessionId"),
+    )
+    resolve = EventResolver(store, "bench")
+    built = [build_event("bench", envelope, raw, resolve, now) for raw in body["events"]]
+    return landing_rows([e for e in built if isinstance(e, Event)], BENCH_PSEUDONYMS)
+
+
 def measure(
-    template: Template, sizes: list[int], progress: Any = print
-) -> tuple[list[SinkResult], str | None]:
-    """The results per size, or none and the reason the emulator is not available here."""
+    template: Template, sizes: list[int], progress: Any = print, ingest_conversations: int = 400
+) -> tuple[list[SinkResult], list[IngestCost] | None, str | None]:
+    """The results per size and the ingest cost, or none and the reason the emulator is not
+    available here."""
     emulator = BigQueryEmulator()
     try:
         emulator.start()
     except EmulatorMissing as exc:
-        return [], str(exc)
+        return [], None, str(exc)
     saved = {k: os.environ.get(k) for k in ("ANALYTICS_EVENT_SINK",)}
     results = []
     try:
@@ -159,6 +248,17 @@ def measure(
                     report.kpi_rows_written,
                 )
             )
+        warehouse = open_warehouse(emulator.warehouse_url("bench_ingest"))
+        try:
+            prepare_warehouse(warehouse)
+        finally:
+            warehouse.close()
+        ingest = measure_ingest(emulator, "bench_ingest", ingest_conversations)
+        for c in ingest:
+            progress(
+                f"  sink ingest, {c.batch:.0f} events a request: {c.store_us:.0f} µs/event into the store, "
+                f"{c.sink_us:.0f} µs/event into the sink"
+            )
     finally:
         emulator.stop()
         for key, value in saved.items():
@@ -167,10 +267,12 @@ def measure(
             else:
                 os.environ[key] = value
         reset_settings()
-    return results, None
+    return results, ingest, None
 
 
-def sections(results: list[SinkResult], skipped: str | None) -> list[Section]:
+def sections(
+    results: list[SinkResult], ingest: list[IngestCost] | None, skipped: str | None
+) -> list[Section]:
     table = Section(
         "Event sink mode: in-warehouse aggregation on the BigQuery API emulator (not BigQuery)",
         [
@@ -214,4 +316,34 @@ def sections(results: list[SinkResult], skipped: str | None) -> list[Section]:
             f"CPU of our process ×{last.run_cpu_s / max(first.run_cpu_s, 1e-9):.2f}, emulator wall "
             f"×{last.run_s / max(first.run_s, 1e-9):.1f}"
         )
-    return [table]
+    out = [table]
+    if ingest:
+        cost = Section(
+            "Ingest: CPU of log_events per accepted event, store (create-if-absent) vs event sink",
+            [
+                "events per request",
+                "events",
+                "into the store µs/event",
+                "into the sink µs/event",
+                "landing row bytes (proto)",
+            ],
+        )
+        for c in ingest:
+            cost.rows.append(
+                [
+                    f"{c.batch:.1f}",
+                    f"{c.events:,}",
+                    f"{c.store_us:.1f}",
+                    f"{c.sink_us:.1f}",
+                    f"{c.sink_bytes:.0f}",
+                ]
+            )
+        cost.notes.append(
+            "the same requests through the product's log_events in one process: validation, ids, "
+            "digests, then a SQLite insert per event (the embedded store) or pseudonymised landing rows "
+            "serialized as protocol buffers and appended with the Storage Write API to the emulator "
+            "(one append per request; the client library's threads included, the emulator's not); HTTP "
+            "handling is not included. 100: each generated request grown to 100 events"
+        )
+        out.append(cost)
+    return out
