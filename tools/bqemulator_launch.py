@@ -1,7 +1,7 @@
 """Starts the ``bqemulator`` BigQuery API emulator with three of its defects worked around.
 
 Run by the emulator's own virtual environment (it pins an older sqlglot than the project), never
-imported by the tests: ``python bqemulator_launch.py start --rest-port ... --grpc-port ...``.
+imported by the project: ``python bqemulator_launch.py start --rest-port ... --grpc-port ...``.
 The patches apply to this process only; the installed package is left as it is.
 
 1. Offline, the emulator refuses to start because it installs DuckDB's ``spatial`` extension from
@@ -11,6 +11,10 @@ The patches apply to this process only; the installed package is left as it is.
 3. A script's ``CREATE TEMP TABLE`` outlives the script (the next script gets ``409 Already Exists``),
    where BigQuery scopes temporary tables to their script: a script's temporary tables replace
    those a previous script left behind.
+
+A fourth difference needs no patch: the emulator wants ``write_stream`` on every ``AppendRows``
+request of a connection, where BigQuery needs it on the first only; the sink always sends it, which
+BigQuery accepts too (``shared/sink/bigquery_write.py``).
 """
 
 from __future__ import annotations

@@ -112,7 +112,9 @@ def test_retries_count_once_and_reused_ids_are_refused_in_the_warehouse(duckdb_s
     later = aggregate()
     assert later.read["events"] == 2 and later.conversations_touched == 0
     assert kpi_table(duckdb_sink) == [r[:-1] for r in before]
-    codes = read_rows(duckdb_sink, "SELECT failed_id FROM raw_failed_events WHERE failed_id LIKE 'conflict:%'")
+    codes = read_rows(
+        duckdb_sink, "SELECT failed_id FROM raw_failed_events WHERE failed_id LIKE 'conflict:%'"
+    )
     assert sorted(r["failed_id"].split(":")[1] for r in codes) == ["c-1-csat", "c-1-offer"]
 
 

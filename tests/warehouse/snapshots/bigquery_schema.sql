@@ -97,11 +97,11 @@ CREATE TABLE IF NOT EXISTS `demo-project.analytics.event_landing` (
   client_session_id STRING OPTIONS(description="CIF clientSessionId as sent"),
   external_correlation_id STRING OPTIONS(description="CIF externalCorrelationId of the event"),
   custom_data STRING OPTIONS(description="Typed customData as JSON text"),
-  digest STRING NOT NULL OPTIONS(description="sha256 of the event's content as sent: a reused eventId with other content differs")
+  digest STRING NOT NULL OPTIONS(description="Keyed sha256 of the event's content as sent: a reused eventId with other content differs")
 )
-PARTITION BY DATE(ingested_at)
+PARTITION BY TIMESTAMP_TRUNC(ingested_at, HOUR)
 CLUSTER BY provider_id, event_id
-OPTIONS(description="Accepted KPI events as the ingest function appended them (event sink mode): every append, retries included. The aggregation copies each (provider_id, event_id) once into raw_events, the first write winning over a 7-day look-back; partitions expire after 14 days.", partition_expiration_days=14, require_partition_filter=FALSE);
+OPTIONS(description="Accepted KPI events as the ingest function appended them (event sink mode): every append, retries included. The aggregation copies each (provider_id, event_id) once into raw_events, the first write winning; partitions (per ingest hour) expire after 7 days.", partition_expiration_days=7, require_partition_filter=FALSE);
 
 CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_activities` (
   provider_id STRING NOT NULL OPTIONS(description="Provider"),
