@@ -19,10 +19,12 @@ locals {
     "storage.googleapis.com",
   ]
 
-  # Only for the optional parts: the budget (billing_account) and the edge (ingest_domain).
+  # Only for the optional parts: the budget (billing_account), the edge (ingest_domain) and the
+  # event sink (event_sink, the Storage Write API).
   optional_apis = concat(
     var.billing_account == null ? [] : ["billingbudgets.googleapis.com"],
     var.ingest_domain == null ? [] : ["compute.googleapis.com"],
+    var.event_sink == "bigquery-write" ? ["bigquerystorage.googleapis.com"] : [],
   )
 }
 

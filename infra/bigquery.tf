@@ -5,6 +5,14 @@ locals {
   warehouse         = jsondecode(file("${path.module}/generated/bigquery_tables.json"))
   bigquery_location = coalesce(var.bigquery_location, var.region)
   partition_ttl_ms  = var.partition_expiration_days > 0 ? var.partition_expiration_days * 86400000 : null
+  # A table may expire sooner than the dataset's retention (event_landing: its own days), never later.
+  table_ttl_ms = {
+    for name, t in local.warehouse.tables : name => (
+      t.time_partitioning == null ? null :
+      lookup(t.time_partitioning, "expiration_days", null) == null ? local.partition_ttl_ms :
+      min(t.time_partitioning.expiration_days * 86400000, coalesce(local.partition_ttl_ms, t.time_partitioning.expiration_days * 86400000))
+    )
+  }
 }
 
 resource "google_bigquery_dataset" "warehouse" {
@@ -35,7 +43,7 @@ resource "google_bigquery_table" "table" {
     content {
       type          = time_partitioning.value.type
       field         = time_partitioning.value.field
-      expiration_ms = local.partition_ttl_ms
+      expiration_ms = local.table_ttl_ms[each.key]
     }
   }
   require_partition_filter = each.value.time_partitioning == null ? null : each.value.require_partition_filter

@@ -194,6 +194,9 @@ resource "google_cloudfunctions2_function" "function" {
       # The per-provider request rate of the provider routes (429 rate_limited; docs/deploy.md).
       ANALYTICS_PROVIDER_RATE_LIMIT = tostring(var.provider_rate_limit)
       ANALYTICS_PROVIDER_RATE_BURST = tostring(var.provider_rate_burst)
+      # Empty: events go to the store; else ingest appends them to BigQuery (sink.tf) and the
+      # aggregation reads them there (docs/scale.md).
+      ANALYTICS_EVENT_SINK = local.event_sink_url
     }
 
     dynamic "secret_environment_variables" {

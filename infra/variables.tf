@@ -403,3 +403,14 @@ variable "aws_role_arn" {
     error_message = "aws_role_arn: an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME), or empty."
   }
 }
+
+variable "event_sink" {
+  description = "Where ingest puts accepted KPI events (ANALYTICS_EVENT_SINK, docs/scale.md): \"store\" (one Firestore document per event, the aggregation extracts them) or \"bigquery-write\" (appended to the warehouse's event_landing table with the Storage Write API and deduplicated in BigQuery: for sustained rates past ~5,000 events/s)."
+  type        = string
+  default     = "store"
+
+  validation {
+    condition     = contains(["store", "bigquery-write"], var.event_sink)
+    error_message = "event_sink: \"store\" or \"bigquery-write\"."
+  }
+}

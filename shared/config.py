@@ -45,6 +45,9 @@ class Settings:
     aws_role_arn: str | None = None
     # Failed events leave the store this long after their last change, once aggregated.
     failed_event_retention_days: int = 90
+    # Where accepted KPI events go (shared/sink): None, the store; or a sink URL such as
+    # bigquery-write://PROJECT/DATASET (docs/scale.md).
+    event_sink_url: str | None = None
 
 
 def _list(name: str) -> tuple[str, ...]:
@@ -92,6 +95,7 @@ def settings() -> Settings:
         report_from=os.environ.get("ANALYTICS_REPORT_FROM") or DEFAULT_REPORT_FROM,
         aws_role_arn=os.environ.get("ANALYTICS_AWS_ROLE_ARN") or None,
         failed_event_retention_days=_int("ANALYTICS_FAILED_EVENT_RETENTION_DAYS", 90),
+        event_sink_url=os.environ.get("ANALYTICS_EVENT_SINK") or None,
     )
 
 

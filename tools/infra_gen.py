@@ -110,7 +110,11 @@ def _table_json(table: Table) -> dict[str, Any]:
             raise GenerationError(
                 f"{table.name}: partition column {column.name!r} is {column.type}; use DATE or TIMESTAMP"
             )
-        partitioning = {"type": "DAY", "field": column.name}
+        if table.partition_granularity == "HOUR" and column.type != "TIMESTAMP":
+            raise GenerationError(f"{table.name}: only a TIMESTAMP column is partitioned by hour")
+        partitioning = {"type": table.partition_granularity, "field": column.name}
+        if table.partition_expiration_days is not None:  # shorter than the dataset's retention
+            partitioning["expiration_days"] = table.partition_expiration_days
     cluster = list(table.cluster_by)
     if len(cluster) > MAX_CLUSTER_COLUMNS:
         raise GenerationError(f"{table.name}: BigQuery clusters by at most {MAX_CLUSTER_COLUMNS} columns")

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from shared.aggregate.extract import COLLECTIONS, extract
+from shared.aggregate.landing import LandingStage, stage_landing, with_landing
 from shared.aggregate.orphans import orphan_totals
 from shared.aggregate.rows import provider_settings_rows
 from shared.aggregate.settings import AggregateSettings, aggregate_settings
@@ -33,12 +34,13 @@ from shared.outputs.alerts import after_aggregation
 from shared.outputs.channels import Publisher, open_publisher
 from shared.privacy.pseudonym import Pseudonymizer, pseudonymizer
 from shared.privacy.warehouse import ERASURE_STAGING, MAX_ERASURES_PER_RUN, erasure_rows, retention_cutoff
+from shared.sink import sink_scheme
 from shared.store.codec import to_iso
 from shared.store.port import Store
 from shared.store.records import OrphanSummary, Watermark
 from shared.warehouse.arrow import to_arrow
 from shared.warehouse.port import Warehouse
-from shared.warehouse.tables import PROVIDER_SETTINGS
+from shared.warehouse.tables import PROVIDER_SETTINGS, RAW_EVENTS
 
 log = logging.getLogger("channel_analytics.aggregate")
 AGING = any(f.snapshots for f in FAMILIES.values())
@@ -226,8 +228,13 @@ def _run(
     # Where each watermark moves after the commit: ``until``, or where a bounded read stopped.
     reached: dict[str, datetime | None] = {}
     budget = config.max_records
+    # Event sink mode: events are in the warehouse's landing table, not in the store (landing.py).
+    sink_mode = sink_scheme(settings().event_sink_url) is not None
     for collection in COLLECTIONS:
         since = marks[collection.name].value
+        if sink_mode and collection.name == "events":
+            reached[collection.name] = until
+            continue
         done = extract(
             store,
             warehouse,
@@ -253,22 +260,27 @@ def _run(
         warehouse.load_staging(staged_settings, to_arrow(staged_settings, settings_rows))
     hook("extracted")
     loaded = warehouse.flush_staging()
+    landing = LandingStage()
+    if sink_mode:  # deduplicated in the warehouse into the run's raw_events staging
+        landing = stage_landing(warehouse, marks["events"].value, until, config.sink_settle_seconds)
+        report.read["events"] = landing.read
+        loaded.rows[RAW_EVENTS.name] = landing.events
     report.staged_rows = sum(loaded.rows.values())
     hook("staged")
     staged_raw = {name for name, rows in loaded.rows.items() if rows}
     # Snapshots age with time: a run with nothing new still refreshes the records that are due.
-    if staged_raw or restated or AGING:
+    if staged_raw or restated or AGING or landing.conflicts:
         lease.renew(force=True)  # never commit on a lease another run may hold by now
-        summary = warehouse.apply(
-            build_transaction(
-                warehouse,
-                staged_raw,
-                restated,
-                now,
-                retention_cutoff(now.date(), settings().warehouse_retention_days),
-            ),
-            before_commit=lambda: hook("before_commit"),
+        transaction = build_transaction(
+            warehouse,
+            staged_raw,
+            restated,
+            now,
+            retention_cutoff(now.date(), settings().warehouse_retention_days),
         )
+        if sink_mode:
+            transaction = with_landing(warehouse, transaction, landing, now.date())
+        summary = warehouse.apply(transaction, before_commit=lambda: hook("before_commit"))
         report.conversations_touched = int(summary.get("conversations_touched") or 0)
         report.provider_days = int(summary.get("provider_days") or 0)
         report.kpi_rows_written = int(summary.get("kpi_rows") or 0)

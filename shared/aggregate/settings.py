@@ -9,6 +9,9 @@
 - ``ANALYTICS_AGGREGATE_MAX_RECORDS`` (default 500000): store records one run reads at most (a
   little more: it stops at a page boundary, then reads the rest of the last store timestamp), so a
   backlog bigger than one run's timeout is caught up by several runs, each committing what it read.
+- ``ANALYTICS_SINK_SETTLE_SECONDS`` (default 300; event sink mode only, shared/aggregate/landing.py):
+  how far before its watermark a run looks again at the landing table, for appends acknowledged after
+  the previous run read past their stamp. It must exceed the longest ingest request (60 s in the cloud).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class AggregateSettings:
     page_size: int = 1000
     lease_seconds: float = 900.0
     max_records: int = 500_000
+    sink_settle_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if self.lag_seconds < 0:
@@ -33,6 +37,8 @@ class AggregateSettings:
             raise ValueError("the aggregation lease must last a positive number of seconds")
         if self.max_records < 1:
             raise ValueError("an aggregation run must be allowed to read at least one record")
+        if self.sink_settle_seconds < 0:
+            raise ValueError("the event sink's settle time cannot be negative")
 
 
 def _number(name: str, default: float) -> float:
@@ -47,4 +53,5 @@ def aggregate_settings() -> AggregateSettings:
         page_size=int(_number("ANALYTICS_AGGREGATE_PAGE_SIZE", defaults.page_size)),
         lease_seconds=_number("ANALYTICS_AGGREGATE_LEASE_SECONDS", defaults.lease_seconds),
         max_records=int(_number("ANALYTICS_AGGREGATE_MAX_RECORDS", defaults.max_records)),
+        sink_settle_seconds=_number("ANALYTICS_SINK_SETTLE_SECONDS", defaults.sink_settle_seconds),
     )

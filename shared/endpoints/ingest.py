@@ -16,7 +16,7 @@ from shared.http.api import Api, Call, Route
 from shared.http.body import parse_json, read_raw_body, require_object
 from shared.ingest.activities import log_activities
 from shared.ingest.conversations import register_conversation
-from shared.ingest.events import log_events
+from shared.ingest.events import Insert, log_events
 from shared.openapi.spec import openapi_document
 from shared.privacy.erasure import erase_customer
 from shared.privacy.pseudonym import PseudonymSaltMissing, pseudonymizer
@@ -50,9 +50,38 @@ def post_conversation(call: Call) -> tuple[int, Any]:
     return register_conversation(call.store, call.provider, body, call.now, keep_from(call))
 
 
+def event_insert(call: Call) -> Insert | None:
+    """Where accepted events go: the store (``None``), or the event sink (docs/scale.md), whose rows
+    are pseudonymised here, before they leave the function."""
+    url = call.settings.event_sink_url
+    if not url:
+        return None
+    from shared.ingest.sink import event_sink, sink_insert  # only this mode pays for the import
+
+    try:
+        pseudonyms = pseudonymizer(call.settings)
+    except PseudonymSaltMissing as exc:
+        raise ApiError(503, "privacy_not_configured", str(exc), headers={"Retry-After": "300"}) from exc
+    try:
+        sink = event_sink(url)
+    except ValueError as exc:  # the deployment's setting, not the request: a server error, said clearly
+        raise ApiError(500, "sink_misconfigured", str(exc)) from exc
+    return sink_insert(sink, pseudonyms)
+
+
 def post_events(call: Call) -> tuple[int, Any]:
     body = signed_body(call)
-    return 200, log_events(call.store, call.provider, body, call.now, keep_from(call))
+    insert = event_insert(call)
+    from shared.sink import SinkUnavailable
+
+    try:
+        return 200, log_events(call.store, call.provider, body, call.now, keep_from(call), insert)
+    except SinkUnavailable as exc:
+        # Nothing is answered accepted unless the sink confirmed it: the provider retries the
+        # request, and the warehouse counts each eventId once whatever landed twice.
+        raise ApiError(
+            503, "sink_unavailable", str(exc), headers={"Retry-After": str(exc.retry_after)}
+        ) from exc
 
 
 def post_activities(call: Call) -> tuple[int, Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -329,9 +330,20 @@ def parse_envelope(body: Any) -> EventEnvelope:
         ) from exc
 
 
+# Stores accepted events: per event True (new), False (a duplicate) or an event_id_conflict rejection.
+Insert = Callable[[Store, list[Event]], list[bool | Rejection]]
+
+
 def log_events(
-    store: Store, provider: Provider, body: Any, now: datetime, keep_from: date | None = None
+    store: Store,
+    provider: Provider,
+    body: Any,
+    now: datetime,
+    keep_from: date | None = None,
+    insert: Insert | None = None,
 ) -> BatchResponse:
+    """``insert``: where accepted events go (default: the store, ``insert_checked``; the event sink
+    mode passes ``shared.ingest.sink``'s, whose deduplication is deferred to the warehouse)."""
     env = parse_envelope(body)
     envelope = Envelope(env.conversationId, env.providerSessionId, env.participantId, env.clientSessionId)
     resolve = EventResolver(store, provider.provider_id)
@@ -345,7 +357,7 @@ def log_events(
     ]
     # Rejects first: if the store fails after this, the retry finds them already kept.
     store.add_failed_events(failures)
-    outcomes = iter(insert_checked(store, accepted))
+    outcomes = iter((insert or insert_checked)(store, accepted))
     conflicts: list[FailedEvent] = []
 
     # Plain dicts, validated into the response model in one call (one model per event costs more).
@@ -382,6 +394,7 @@ def log_events(
             "duplicates": counts["duplicate"],
             "rejected": counts["rejected"],
             "results": results,
+            "deduplication": "synchronous" if insert is None else "deferred",
         }
     )
 

@@ -20,7 +20,7 @@ from shared.store.erasure import Erasure
 from shared.warehouse import first_kept_day
 from shared.warehouse.ddl import declared_tables, partition_expression
 from shared.warehouse.port import Warehouse
-from shared.warehouse.tables import CUSTOMER_ERASURES, RAW_EVENTS, Column, Table
+from shared.warehouse.tables import CUSTOMER_ERASURES, EVENT_LANDING, RAW_EVENTS, Column, Table
 
 # Staging only: the pseudonyms an erasure covers travel with the run, never into customer_erasures.
 ERASURE_STAGING: Table = replace(
@@ -58,22 +58,24 @@ def _erased_pairs(warehouse: Warehouse) -> str:
 
 
 def erasure_statements(warehouse: Warehouse) -> list[str]:
-    """Events the erased customers logged lose their participant link and custom-event attributes
+    """Events the erased customers logged lose their participant link and custom-event attributes, in
+    ``raw_events`` and in the event sink's ``event_landing``
     (everything else of them is replaced through the conversations the erasure rewrote in the store);
     the receipts are upserted into ``customer_erasures``."""
-    events = warehouse.name(RAW_EVENTS.name)
     standard = ", ".join(f"'{name}'" for name in sorted(STANDARD_EVENTS))
-    update = (
-        f"UPDATE {events} SET participant_id = NULL,\n"
+    # raw_events, and the event sink's landing table (event sink mode: the events as appended).
+    updates = [
+        f"UPDATE {warehouse.name(table.name)} SET participant_id = NULL,\n"
         f"  custom_data = CASE WHEN name IN ({standard}) THEN custom_data ELSE NULL END\n"
         f"WHERE CONCAT(provider_id, '|', participant_id) IN ({_erased_pairs(warehouse)})"
-    )
+        for table in (RAW_EVENTS, EVENT_LANDING)
+    ]
     columns = ", ".join(c.name for c in CUSTOMER_ERASURES.columns)
     receipts = (
         f"SELECT {columns} FROM {warehouse.staging_name(CUSTOMER_ERASURES.name)} WHERE TRUE\n"
         f"QUALIFY ROW_NUMBER() OVER (PARTITION BY provider_id, erasure_id ORDER BY pseudonym) = 1"
     )
-    return [update, *warehouse.upsert(CUSTOMER_ERASURES, receipts)]
+    return [*updates, *warehouse.upsert(CUSTOMER_ERASURES, receipts)]
 
 
 def erasure_days_sql(warehouse: Warehouse, utc_day: str) -> str:

@@ -70,7 +70,11 @@ class ItemError(WireModel):
 class ItemResult(WireModel):
     index: int
     eventId: str | None
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: Literal["accepted", "duplicate", "rejected"] = Field(
+        description="'accepted': stored (or, with deduplication 'deferred', durably appended) and counted "
+        "once; 'duplicate': this eventId with the same content was stored before (deferred: earlier in "
+        "this request) and is not counted again; 'rejected': see error"
+    )
     error: ItemError | None = None
 
 
@@ -79,3 +83,12 @@ class BatchResponse(WireModel):
     duplicates: int
     rejected: int
     results: list[ItemResult]
+    deduplication: Literal["synchronous", "deferred"] = Field(
+        "synchronous",
+        description="'synchronous': each event was checked against every event stored before, so "
+        "'duplicate' and event_id_conflict are final. 'deferred' (the deployment appends events "
+        "straight to the warehouse, docs/scale.md): only events repeated within this request are "
+        "answered 'duplicate' or event_id_conflict; a retry of an earlier request answers 'accepted' "
+        "again and the warehouse still counts each eventId once (first write wins), and a reused "
+        "eventId with other content is refused there, as event_id_conflict in raw_failed_events",
+    )

@@ -5,7 +5,8 @@
 - ``duckdb:///path`` (embedded; ``duckdb:///:memory:`` for throw-away use), option
   ``lock_timeout_s`` (how long to wait for another process's lock on the file);
 - ``bigquery://PROJECT/DATASET``, options ``location``, ``partition_expiration_days`` (``0``: never;
-  default ``ANALYTICS_WAREHOUSE_RETENTION_DAYS``) and ``maximum_bytes_billed``.
+  default ``ANALYTICS_WAREHOUSE_RETENTION_DAYS``), ``maximum_bytes_billed`` and ``endpoint`` (the
+  ``http://HOST:PORT`` of a local BigQuery API emulator, with anonymous credentials; tests only).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # the port imports pyarrow, which ingest (asking only for the
     from shared.warehouse.port import Warehouse
 
 _DUCKDB_OPTIONS = {"lock_timeout_s"}
-_BIGQUERY_OPTIONS = {"location", "partition_expiration_days", "maximum_bytes_billed"}
+_BIGQUERY_OPTIONS = {"location", "partition_expiration_days", "maximum_bytes_billed", "endpoint"}
 
 
 def _options(query: str, allowed: set[str], url: str) -> dict[str, str]:
@@ -100,5 +101,6 @@ def open_warehouse(url: str) -> Warehouse:
             location=options.get("location"),
             options=BigQueryTableOptions(_expiration_days(options)),
             maximum_bytes_billed=_positive_int(options, "maximum_bytes_billed"),
+            endpoint=options.get("endpoint"),
         )
     raise ValueError(f"unsupported warehouse URL {url!r}: use duckdb:///PATH or bigquery://PROJECT/DATASET")

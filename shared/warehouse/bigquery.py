@@ -11,7 +11,8 @@ How it stays within BigQuery's limits (see docs/aggregation.md):
 - day partitions and clustering come from the declarations in ``tables.py``; the partition expiration
   is an adapter option (``?partition_expiration_days=N``).
 
-URL options: ``location`` (dataset location), ``partition_expiration_days``, ``maximum_bytes_billed``.
+URL options: ``location`` (dataset location), ``partition_expiration_days``, ``maximum_bytes_billed``,
+``endpoint`` (a local BigQuery API emulator's ``http://HOST:PORT``, anonymous credentials: tests).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class BigQueryWarehouse:
         options: BigQueryTableOptions | None = None,
         maximum_bytes_billed: int | None = None,
         client: bigquery.Client | None = None,
+        endpoint: str | None = None,
     ):
         self.project = project
         self.dataset = dataset
@@ -102,6 +104,7 @@ class BigQueryWarehouse:
         self.options = options or BigQueryTableOptions()
         self.maximum_bytes_billed = maximum_bytes_billed
         self._client = client
+        self.endpoint = endpoint
         self._spool: tempfile.TemporaryDirectory[str] | None = None
         self._writers: dict[str, tuple[Table, pq.ParquetWriter, Path]] = {}
         self._staged: dict[str, int] = {}
@@ -111,7 +114,18 @@ class BigQueryWarehouse:
         """Created on first use: rendering statements needs no credentials."""
         if self._client is None:
             with self._errors():
-                self._client = bigquery.Client(project=self.project, location=self.location)
+                if self.endpoint:
+                    from google.api_core.client_options import ClientOptions
+                    from google.auth.credentials import AnonymousCredentials
+
+                    self._client = bigquery.Client(
+                        project=self.project,
+                        location=self.location,
+                        credentials=AnonymousCredentials(),
+                        client_options=ClientOptions(api_endpoint=self.endpoint),
+                    )
+                else:
+                    self._client = bigquery.Client(project=self.project, location=self.location)
         return self._client
 
     @contextmanager

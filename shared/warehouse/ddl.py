@@ -90,11 +90,16 @@ class BigQueryTableOptions:
 
 
 def partition_expression(table: Table, alias: str | None = None) -> str | None:
-    """``day`` for a DATE column, ``DATE(ts)`` for a TIMESTAMP column: BigQuery day partitions."""
+    """``day`` for a DATE column, ``DATE(ts)`` for a TIMESTAMP column: BigQuery day partitions
+    (``TIMESTAMP_TRUNC(ts, HOUR)`` for a table partitioned by hour)."""
     if table.partition_by is None:
         return None
     column = next(c for c in table.columns if c.name == table.partition_by)
     ref = f"{alias}.{column.name}" if alias else column.name
+    if table.partition_granularity == "HOUR":
+        if column.type != "TIMESTAMP":
+            raise ValueError(f"{table.name}: only a TIMESTAMP column is partitioned by hour")
+        return f"TIMESTAMP_TRUNC({ref}, HOUR)"
     if column.type == "DATE":
         return ref
     if column.type == "TIMESTAMP":
@@ -118,8 +123,9 @@ def create_table(
         sql += f"\nCLUSTER BY {', '.join(table.cluster_by)}"
     table_options = [f"description={_bq_string(table.description)}"]
     if partition is not None:
-        if options.partition_expiration_days is not None:
-            table_options.append(f"partition_expiration_days={options.partition_expiration_days}")
+        days = [d for d in (options.partition_expiration_days, table.partition_expiration_days) if d]
+        if days:
+            table_options.append(f"partition_expiration_days={min(days)}")
         require = bool(getattr(table, "require_partition_filter", False))
         table_options.append(f"require_partition_filter={'TRUE' if require else 'FALSE'}")
     return sql + f"\nOPTIONS({', '.join(table_options)})"

@@ -29,6 +29,12 @@ class Table:
     key: tuple[str, ...]
     partition_by: str | None = None
     cluster_by: tuple[str, ...] = ()
+    # Day partitions of this table expire after this many days (BigQuery), shorter than the
+    # warehouse's retention; None: the warehouse's retention (``partition_expiration_days``).
+    partition_expiration_days: int | None = None
+    # BigQuery partitions by UTC day, or by hour of a TIMESTAMP column (a table read by a sliding
+    # window of minutes: each run then scans an hour or two, not the whole day so far).
+    partition_granularity: Literal["DAY", "HOUR"] = "DAY"
 
 
 def C(name: str, type_: ColumnType, description: str, required: bool = False) -> Column:
@@ -140,6 +146,35 @@ RAW_EVENTS = Table(
     key=("provider_id", "event_id"),
     partition_by="event_ts",
     cluster_by=("provider_id", "conversation_id"),
+)
+
+# The event sink's landing table (ANALYTICS_EVENT_SINK=bigquery-write://..., docs/scale.md): the ingest
+# function appends every accepted event here with the Storage Write API (at least once: a retried
+# append or a provider's retry lands twice), and the aggregation deduplicates it into raw_events inside
+# the warehouse (shared/aggregate/landing.py). Rows are pseudonymised before the append, like every
+# warehouse row (docs/privacy.md). Partitioned by ingest hour: a run reads the last minutes' rows, so it
+# scans one or two hourly partitions; the partitions expire after LANDING_RETENTION_DAYS.
+LANDING_RETENTION_DAYS = 7
+EVENT_LANDING = Table(
+    "event_landing",
+    "Accepted KPI events as the ingest function appended them (event sink mode): every append, retries "
+    "included. The aggregation copies each (provider_id, event_id) once into raw_events, the first write "
+    f"winning; partitions (per ingest hour) expire after {LANDING_RETENTION_DAYS} days.",
+    (
+        *(c for c in RAW_EVENTS.columns if c.name not in ("session_id", "custom_data")),
+        C("custom_data", "STRING", "Typed customData as JSON text"),
+        C(
+            "digest",
+            "STRING",
+            "Keyed sha256 of the event's content as sent: a reused eventId with other content differs",
+            True,
+        ),
+    ),
+    key=("provider_id", "event_id", "ingested_at"),
+    partition_by="ingested_at",
+    cluster_by=("provider_id", "event_id"),
+    partition_expiration_days=LANDING_RETENTION_DAYS,
+    partition_granularity="HOUR",
 )
 
 RAW_ACTIVITIES = Table(

@@ -69,7 +69,10 @@ def test_every_declared_table_is_generated_with_its_partitioning_and_clustering(
         if table.partition_by is None:
             assert spec["time_partitioning"] is None, table.name
         else:
-            assert spec["time_partitioning"] == {"type": "DAY", "field": table.partition_by}, table.name
+            expected = {"type": table.partition_granularity, "field": table.partition_by}
+            if table.partition_expiration_days is not None:
+                expected["expiration_days"] = table.partition_expiration_days
+            assert spec["time_partitioning"] == expected, table.name
         assert spec["clustering"] == list(table.cluster_by), table.name
         if spec["require_partition_filter"]:
             assert table.partition_by is not None

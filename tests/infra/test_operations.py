@@ -195,7 +195,9 @@ def test_the_dashboard_is_valid_json_with_non_overlapping_tiles_on_declared_metr
 
 def test_the_reporting_dataset_holds_exactly_the_exposed_declared_relations():
     generated = json.loads((INFRA / "generated" / "bigquery_tables.json").read_text(encoding="utf-8"))
-    declared = [t.name for t in ddl.declared_tables()] + [v.name for v in (*ddl.declared_views(), *bi_views())]
+    declared = [t.name for t in ddl.declared_tables()] + [
+        v.name for v in (*ddl.declared_views(), *bi_views())
+    ]
     exposed = {name for name in declared if reporting.is_exposed(name)}
     assert set(generated["reporting"]) == exposed
     assert {"kpi_daily", "kpi_provider_daily"} <= exposed

@@ -448,7 +448,10 @@ def test_bigquery_tables_come_from_the_generated_declarations():
     partitioning = first(table["dynamic"])["time_partitioning"]
     content = first(partitioning["content"])
     assert ref(content["field"]) == "time_partitioning.value.field"
-    assert ref(content["expiration_ms"]) == "local.partition_ttl_ms"
+    assert ref(content["expiration_ms"]) == "local.table_ttl_ms[each.key]"
+    # The dataset's retention, or a table's own shorter one (event_landing), never longer.
+    ttl = ref(config.locals["table_ttl_ms"])
+    assert "local.partition_ttl_ms" in ttl and "min(" in ttl and "expiration_days" in ttl
     assert "each.value.require_partition_filter" in table["require_partition_filter"]
     view = config.resource("google_bigquery_table", "view")
     assert ref(view["for_each"]) == "local.warehouse.views"
@@ -565,3 +568,26 @@ def test_makefile_deploys_with_build_infra_gen_and_terraform():
         assert re.search(rf"-chdir=infra {step}\b", recipe), f"deploy does not run terraform {step}"
     assert re.search(r"^build:.*\n\t.*tools\.build", makefile, flags=re.M)
     assert re.search(r"^infra-gen:.*\n\t.*tools\.infra_gen", makefile, flags=re.M)
+
+
+def test_the_event_sink_is_one_table_binding_an_env_var_and_an_api():
+    """event_sink = "bigquery-write": ingest may write event_landing and nothing else of the dataset,
+    is told where by ANALYTICS_EVENT_SINK, and the Storage Write API is enabled (docs/scale.md)."""
+    config = load()
+    variable = config.variables["event_sink"]
+    assert variable["default"] == "store"
+    assert '["store", "bigquery-write"]' in first(variable["validation"])["condition"]
+    binding = config.resource("google_bigquery_table_iam_member", "ingest_landing")
+    assert 'local.functions), "ingest")' in ref(binding["count"]) and "local.event_sink_enabled" in ref(
+        binding["count"]
+    )
+    assert ref(binding["table_id"]) == 'google_bigquery_table.table["event_landing"].table_id'
+    assert binding["role"] == "roles/bigquery.dataEditor"
+    assert ref(binding["member"]) == 'google_service_account.function["ingest"].member'
+    ingest = config.locals["function_specs"]["ingest"]
+    assert ingest["dataset_roles"] == [] and "roles/bigquery.jobUser" not in ingest["project_roles"]
+    assert config.locals["event_sink_url"].count("bigquery-write://${var.project_id}/${var.dataset_id}") == 1
+    function = config.resource("google_cloudfunctions2_function", "function")
+    env = first(function["service_config"])["environment_variables"]
+    assert ref(env["ANALYTICS_EVENT_SINK"]) == "local.event_sink_url"
+    assert "bigquerystorage.googleapis.com" in config.locals["optional_apis"]

@@ -135,8 +135,11 @@ def test_tables_are_partitioned_clustered_and_expire():
         in statements["kpi_provider_daily"]
     )
     assert "FROM `demo-project`.`analytics`.`kpi_daily`" in statements["kpi_provider_daily"]
+    # A table's own expiration is kept when shorter than the warehouse's (the event sink's landing).
+    assert "PARTITION BY TIMESTAMP_TRUNC(ingested_at, HOUR)" in statements["event_landing"]
+    assert "partition_expiration_days=7" in statements["event_landing"]
     never = BigQueryWarehouse("p", "d").schema_statements()
-    assert not any("partition_expiration_days" in s for s in never)
+    assert [s.split("`")[1] for s in never if "partition_expiration_days" in s] == ["p.d.event_landing"]
 
 
 def test_the_transaction_script_parses_and_matches_the_snapshot():

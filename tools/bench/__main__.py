@@ -1,7 +1,7 @@
 """``make bench`` / ``python -m tools.bench``: measure, print the table, optionally update BENCHMARKS.md.
 
 Modes: the default (ingest at full length, aggregation of 100,000 and 1,000,000 events, Firestore
-emulator), ``--quick`` (a minute or two), ``--smoke`` (seconds: the test suite's end-to-end check of
+emulator, the event sink mode's aggregation of 100,000 and 1,000,000 events on the BigQuery API emulator), ``--quick`` (a minute or two), ``--smoke`` (seconds: the test suite's end-to-end check of
 the harness; its figures mean nothing). ``--sizes 1000000,10000000`` picks the aggregation sizes (ten
 million events take longer than the default run and are only measured when asked for).
 """
@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tools.bench import aggregation, firestore, ingest
+from tools.bench import aggregation, firestore, ingest, sink
 from tools.bench.machine import Machine
 from tools.bench.report import Section, as_markdown, as_text, write_markdown
 
-SECTIONS = ("ingest", "aggregation", "firestore")
+SECTIONS = ("ingest", "aggregation", "firestore", "sink")
 
 
 def _sizes(text: str) -> list[int]:
@@ -44,7 +44,10 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     mode.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness, not the speed")
     parser.add_argument("--sizes", type=_sizes, help="aggregation sizes in events, comma-separated")
     parser.add_argument(
-        "--only", type=_only, default=list(SECTIONS), help="sections: ingest,aggregation,firestore"
+        "--only",
+        type=_only,
+        help="sections: ingest,aggregation,firestore,sink (--smoke leaves sink out unless named: it "
+        "starts the BigQuery API emulator)",
     )
     parser.add_argument(
         "--markdown", type=Path, help="replace the generated block of this file (BENCHMARKS.md)"
@@ -54,6 +57,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    args.only = args.only or [s for s in SECTIONS if not (args.smoke and s == "sink")]
     command = shlex.join(["python", "-m", "tools.bench", *(sys.argv[1:] if argv is None else argv)])
     machine = Machine.current()
     log = print if not args.smoke else (lambda *a, **k: None)
@@ -83,6 +87,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             for n in sizes
         ]
         sections += aggregation.sections(results)
+
+    if "sink" in args.only:
+        if args.smoke:
+            sizes, template = args.sizes or [2_000], 150
+        elif args.quick:
+            sizes, template = args.sizes or [20_000, 100_000], 2_000
+        else:
+            sizes, template = args.sizes or [100_000, 1_000_000], 2_000
+        conversations = 40 if args.smoke else 400
+        results, cost, skipped = sink.measure(aggregation.build_template(template), sizes, log, conversations)
+        sections += sink.sections(results, cost, skipped)
 
     if "firestore" in args.only:
         count, repeat = (200, 1) if args.smoke else (2_000, 3) if args.quick else (10_000, 3)

@@ -82,6 +82,27 @@ PARTITION BY DATE(event_ts)
 CLUSTER BY provider_id, conversation_id
 OPTIONS(description="One row per accepted KPI event (exactly once: keyed by provider and event id).", partition_expiration_days=400, require_partition_filter=FALSE);
 
+CREATE TABLE IF NOT EXISTS `demo-project.analytics.event_landing` (
+  provider_id STRING NOT NULL OPTIONS(description="Provider"),
+  event_id STRING NOT NULL OPTIONS(description="Event id (sent, or derived from the content)"),
+  conversation_id STRING NOT NULL OPTIONS(description="Conversation"),
+  participant_id STRING OPTIONS(description="Participant that logged the event"),
+  name STRING NOT NULL OPTIONS(description="kpiEventName"),
+  reason STRING OPTIONS(description="kpiEventReason"),
+  event_ts TIMESTAMP NOT NULL OPTIONS(description="eventTimestamp"),
+  response_action STRING OPTIONS(description="notificationResponseAction (Accept/Reject)"),
+  schema STRING OPTIONS(description="Iglu-style schema URI with SchemaVer"),
+  ingested_at TIMESTAMP NOT NULL OPTIONS(description="When the store accepted it"),
+  provider_session_id STRING OPTIONS(description="providerSessionId as sent"),
+  client_session_id STRING OPTIONS(description="CIF clientSessionId as sent"),
+  external_correlation_id STRING OPTIONS(description="CIF externalCorrelationId of the event"),
+  custom_data STRING OPTIONS(description="Typed customData as JSON text"),
+  digest STRING NOT NULL OPTIONS(description="Keyed sha256 of the event's content as sent: a reused eventId with other content differs")
+)
+PARTITION BY TIMESTAMP_TRUNC(ingested_at, HOUR)
+CLUSTER BY provider_id, event_id
+OPTIONS(description="Accepted KPI events as the ingest function appended them (event sink mode): every append, retries included. The aggregation copies each (provider_id, event_id) once into raw_events, the first write winning; partitions (per ingest hour) expire after 7 days.", partition_expiration_days=7, require_partition_filter=FALSE);
+
 CREATE TABLE IF NOT EXISTS `demo-project.analytics.raw_activities` (
   provider_id STRING NOT NULL OPTIONS(description="Provider"),
   activity_id STRING NOT NULL OPTIONS(description="Activity id"),
